@@ -1,0 +1,15 @@
+//! ucx-sync keeps a telephony users database in step with the directories companies already
+//! run: Cisco Webex Control Hub, Cisco Unified CM (AXL) and Microsoft Entra ID (Graph).
+//!
+//! This umbrella crate only re-exports the workspace's crates:
+//!
+//! - [`filter`]: RFC 4515 data-source filters (`ucx-filter`).
+//!
+//! ```
+//! use ucx_sync::filter::Filter;
+//! let f = Filter::parse("(department=Sales)")?;
+//! assert_eq!(f.to_string(), "(department=Sales)");
+//! # Ok::<(), ucx_sync::filter::ParseError>(())
+//! ```
+
+pub use ucx_filter as filter;
