@@ -91,8 +91,51 @@ fn records(n: usize) -> Vec<BTreeMap<String, Vec<String>>> {
         .collect()
 }
 
+/// The same records laid out in one buffer each: names sorted in lower case, values as spans.
+struct Compact {
+    buf: Box<str>,
+    /// (name start, name end, first value, value count)
+    names: Box<[(u16, u16, u16, u16)]>,
+    values: Box<[(u16, u16)]>,
+}
+
+impl Compact {
+    fn from(map: &BTreeMap<String, Vec<String>>) -> Self {
+        let mut buf = String::new();
+        let mut names = Vec::new();
+        let mut values = Vec::new();
+        for (k, vs) in map {
+            let start = buf.len() as u16;
+            buf.push_str(&k.to_ascii_lowercase());
+            names.push((start, buf.len() as u16, values.len() as u16, vs.len() as u16));
+            for v in vs {
+                let s = buf.len() as u16;
+                buf.push_str(v);
+                values.push((s, buf.len() as u16));
+            }
+        }
+        Self { buf: buf.into(), names: names.into(), values: values.into() }
+    }
+}
+
+impl ucx_filter::Attributes for Compact {
+    fn values(&self, name: &str) -> impl Iterator<Item = &str> {
+        let found = self
+            .names
+            .binary_search_by(|(s, e, _, _)| self.buf[*s as usize..*e as usize].cmp(name))
+            .ok()
+            .map(|i| self.names[i]);
+        let (first, count) = found.map(|(_, _, f, c)| (f as usize, c as usize)).unwrap_or((0, 0));
+        self.values[first..first + count].iter().map(|(s, e)| &self.buf[*s as usize..*e as usize])
+    }
+    fn all_values(&self) -> impl Iterator<Item = &str> {
+        self.values.iter().map(|(s, e)| &self.buf[*s as usize..*e as usize])
+    }
+}
+
 fn evaluate(c: &mut Criterion) {
     let recs = records(100_000);
+    let compact: Vec<Compact> = recs.iter().map(Compact::from).collect();
     let mut group = c.benchmark_group("evaluate");
     group.throughput(Throughput::Elements(recs.len() as u64));
     let cases = [
@@ -113,12 +156,11 @@ fn evaluate(c: &mut Criterion) {
         let filter = Filter::parse(text).unwrap();
         let matcher: Matcher = FilterSchema::webex_users().compile(&filter).unwrap();
         let hits = recs.iter().filter(|r| matcher.matches(*r)).count();
-        group.bench_function(format!("{name}/100k-records/{hits}-match"), |b| {
-            b.iter(|| {
-                recs.iter()
-                    .filter(|r| matcher.matches(black_box(*r)))
-                    .count()
-            })
+        group.bench_function(format!("{name}/btreemap/100k-records/{hits}-match"), |b| {
+            b.iter(|| recs.iter().filter(|r| matcher.matches(black_box(*r))).count())
+        });
+        group.bench_function(format!("{name}/compact/100k-records/{hits}-match"), |b| {
+            b.iter(|| compact.iter().filter(|r| matcher.matches(black_box(*r))).count())
         });
     }
     group.finish();

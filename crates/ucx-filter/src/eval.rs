@@ -37,8 +37,36 @@ enum Node {
     Const(bool),
     /// A test of one attribute (name in ASCII lower case).
     Attr(Box<str>, Test),
+    /// Any of several tests of one attribute (a merged OR).
+    AttrAny(Box<str>, Vec<Test>),
     /// A test of every attribute (extensible match without attribute).
     AnyAttr(Test),
+}
+
+/// `(|(a=x)(a=y)(b=z))` → `(|(a∈{x,y})(b=z))`: one attribute lookup per name instead of one
+/// per alternative (an OR of locations or departments is the most common filter shape).
+fn merge_or(nodes: Vec<Node>) -> Node {
+    let mut out: Vec<Node> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        if let Node::Attr(name, test) = &node
+            && !matches!(test, Test::Present)
+            && let Some(existing) = out.iter_mut().find(|n| matches!(n, Node::AttrAny(other, _) | Node::Attr(other, _) if other == name))
+        {
+            match existing {
+                Node::AttrAny(_, tests) => tests.push(test.clone()),
+                Node::Attr(_, first) if !matches!(first, Test::Present) => {
+                    *existing = Node::AttrAny(name.clone(), vec![first.clone(), test.clone()]);
+                }
+                _ => out.push(node),
+            }
+            continue;
+        }
+        out.push(node);
+    }
+    match out.len() {
+        1 => out.pop().unwrap_or(Node::Const(false)),
+        _ => Node::Any(out.into()),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -122,7 +150,7 @@ impl Compiler<'_> {
             Filter::And(fs) => {
                 Node::All(fs.iter().map(|f| self.node(f)).collect::<Result<_, _>>()?)
             }
-            Filter::Or(fs) => Node::Any(fs.iter().map(|f| self.node(f)).collect::<Result<_, _>>()?),
+            Filter::Or(fs) => merge_or(fs.iter().map(|f| self.node(f)).collect::<Result<_, _>>()?),
             Filter::Not(f) => Node::Not(Box::new(self.node(f)?)),
             Filter::Present(a) => Node::Attr(self.target(a)?.0, Test::Present),
             Filter::Equality(a, v) => {
@@ -268,6 +296,7 @@ impl Node {
                     _ => values.any(|v| test.matches(v)),
                 }
             }
+            Node::AttrAny(name, tests) => record.values(name).any(|v| tests.iter().any(|t| t.matches(v))),
             Node::AnyAttr(test) => record.all_values().any(|v| test.matches(v)),
         }
     }
@@ -276,6 +305,11 @@ impl Node {
 impl Test {
     #[inline]
     fn matches(&self, v: &str) -> bool {
+        if let Some(fold) = self.fold()
+            && is_prepared_ascii(fold, v)
+        {
+            return self.matches_ascii(fold, v.as_bytes());
+        }
         match self {
             Test::Present => true,
             Test::Eq(fold, p) => {
@@ -291,6 +325,80 @@ impl Test {
                 final_,
             } => substrings(fold.iter(v), initial.as_deref(), any, final_.as_deref()),
         }
+    }
+}
+
+impl Test {
+    fn fold(&self) -> Option<Fold> {
+        match self {
+            Test::Present => None,
+            Test::Eq(f, _) | Test::Ge(f, _) | Test::Le(f, _) | Test::Sub { fold: f, .. } => Some(*f),
+        }
+    }
+
+    /// The same tests on an ASCII value whose prepared form differs from it at most by case,
+    /// byte by byte. (UTF-8 byte order is code point order, so orderings agree too.)
+    fn matches_ascii(&self, fold: Fold, v: &[u8]) -> bool {
+        let lower = |b: &u8| if fold == Fold::CaseExact { *b } else { b.to_ascii_lowercase() };
+        match self {
+            Test::Present => true,
+            Test::Eq(_, p) => v.len() == p.len() && v.iter().map(lower).eq(p.bytes()),
+            Test::Ge(_, p) => v.iter().map(lower).cmp(p.bytes()).is_ge(),
+            Test::Le(_, p) => v.iter().map(lower).cmp(p.bytes()).is_le(),
+            Test::Sub {
+                initial,
+                any,
+                final_,
+                ..
+            } => {
+                let same = |a: &[u8], p: &[u8]| a.len() == p.len() && a.iter().map(lower).eq(p.iter().copied());
+                let mut rest = v;
+                if let Some(p) = initial {
+                    let p = p.as_bytes();
+                    if rest.len() < p.len() || !same(&rest[..p.len()], p) {
+                        return false;
+                    }
+                    rest = &rest[p.len()..];
+                }
+                // Keep room for the final part so that it cannot overlap the others.
+                let final_len = final_.as_ref().map_or(0, |f| f.len());
+                for p in any.iter() {
+                    let p = p.as_bytes();
+                    let room = rest.len().saturating_sub(final_len);
+                    let Some(at) = rest[..room].windows(p.len()).position(|w| same(w, p)) else {
+                        return false;
+                    };
+                    rest = &rest[at + p.len()..];
+                }
+                match final_ {
+                    Some(p) => rest.len() >= p.len() && same(&rest[rest.len() - p.len()..], p.as_bytes()),
+                    None => true,
+                }
+            }
+        }
+    }
+}
+
+/// Whether `v` is ASCII and already in `fold`'s prepared form apart from letter case: then the
+/// byte-level path gives the same answer as the general one.
+#[inline]
+fn is_prepared_ascii(fold: Fold, v: &str) -> bool {
+    let b = v.as_bytes();
+    match fold {
+        Fold::CaseIgnore | Fold::CaseExact => {
+            let mut prev_space = true; // a leading space is not prepared
+            for &c in b {
+                if c >= 0x80 || (c.is_ascii_whitespace() && (c != b' ' || prev_space)) {
+                    return false;
+                }
+                prev_space = c == b' ';
+            }
+            !prev_space || b.is_empty()
+        }
+        Fold::Approx => b.iter().all(|c| c.is_ascii() && !c.is_ascii_whitespace()),
+        Fold::Phone => b
+            .iter()
+            .all(|c| c.is_ascii() && !c.is_ascii_whitespace() && !matches!(c, b'-' | b'(' | b')' | b'[' | b']')),
     }
 }
 

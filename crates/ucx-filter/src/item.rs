@@ -134,7 +134,7 @@ fn attribute_description(i: &[u8]) -> Res<'_, AttributeDescription> {
 
 fn attr_from(bytes: &[u8]) -> AttributeDescription {
     // Only ASCII letters, digits, '-', '.' and ';' reach here.
-    AttributeDescription(bytes.iter().map(|&b| b as char).collect())
+    AttributeDescription(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// The filter types that may follow an attribute description.
@@ -187,8 +187,12 @@ fn hex(b: u8) -> Option<u8> {
 /// `value = *( UTF1SUBSET / UTFMB / escaped )` with `escaped = ESC HEX HEX`, decoded. A raw `*`
 /// ends the value (the caller decides whether that is a substring or an error).
 fn value(i: &[u8]) -> Res<'_, Vec<u8>> {
+    let special = |b: &u8| matches!(b, b'*' | b'\\' | b'(' | 0);
+    // Fast path: most values hold no escape at all.
+    let run = i.iter().position(special).unwrap_or(i.len());
     let mut out = Vec::with_capacity(i.len());
-    let mut k = 0;
+    out.extend_from_slice(&i[..run]);
+    let mut k = run;
     while k < i.len() {
         match i[k] {
             b'*' => break,

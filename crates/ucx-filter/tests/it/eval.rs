@@ -150,3 +150,15 @@ fn attribute_names_ignore_case_in_any_map() {
     assert!(m.matches(&b));
     assert!(m.matches(&&b));
 }
+
+#[test]
+fn or_over_one_attribute() {
+    let r = record(&[("location", &["Rome", "Boston"]), ("dept", &["Sales"])]);
+    is("(|(location=NYC)(location=Boston))", &r, true);
+    is("(|(location=NYC)(location=Paris))", &r, false);
+    is("(|(location=NYC)(dept=sales)(location=Paris))", &r, true);
+    is("(|(location=NYC)(location=*))", &r, true);
+    is("(|(location=NYC)(location=Bos*)(location>=z))", &r, true);
+    is("(|(nothing=x)(nothing=y))", &r, false);
+    is("(!(|(location=NYC)(location=LA)))", &r, true);
+}

@@ -142,3 +142,32 @@ fn attribute_description_accessors() {
     let a: &AttributeDescription = f.attribute().unwrap();
     assert_eq!(a.to_string(), "cn;x");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// A leading space is folded away, so it must not change a verdict; it also moves the value off
+    /// the ASCII fast path, so this checks the fast path against the general one.
+    #[test]
+    fn ascii_fast_path_agrees_with_general_path(
+        value in "[abAB@. -]{0,10}",
+        op in 0usize..6,
+        parts in proptest::collection::vec("[abAB@.]{1,3}", 1..4),
+    ) {
+        let text = match op {
+            0 => format!("(x={})", parts[0]),
+            1 => format!("(x>={})", parts[0]),
+            2 => format!("(x<={})", parts[0]),
+            3 => format!("(x={}*)", parts.join("*")),
+            4 => format!("(x=*{})", parts.join("*")),
+            _ => format!("(x:caseExactMatch:={})", parts[0]),
+        };
+        let m = Matcher::compile(&Filter::parse(&text).unwrap()).unwrap();
+        let rec = |v: String| std::collections::BTreeMap::from([("x".to_owned(), vec![v])]);
+        prop_assert_eq!(
+            m.matches(&rec(value.clone())),
+            m.matches(&rec(format!(" {value}"))),
+            "{} on {:?}", text, value
+        );
+    }
+}
