@@ -107,14 +107,23 @@ impl Compact {
         for (k, vs) in map {
             let start = buf.len() as u16;
             buf.push_str(&k.to_ascii_lowercase());
-            names.push((start, buf.len() as u16, values.len() as u16, vs.len() as u16));
+            names.push((
+                start,
+                buf.len() as u16,
+                values.len() as u16,
+                vs.len() as u16,
+            ));
             for v in vs {
                 let s = buf.len() as u16;
                 buf.push_str(v);
                 values.push((s, buf.len() as u16));
             }
         }
-        Self { buf: buf.into(), names: names.into(), values: values.into() }
+        Self {
+            buf: buf.into(),
+            names: names.into(),
+            values: values.into(),
+        }
     }
 }
 
@@ -125,11 +134,17 @@ impl ucx_filter::Attributes for Compact {
             .binary_search_by(|(s, e, _, _)| self.buf[*s as usize..*e as usize].cmp(name))
             .ok()
             .map(|i| self.names[i]);
-        let (first, count) = found.map(|(_, _, f, c)| (f as usize, c as usize)).unwrap_or((0, 0));
-        self.values[first..first + count].iter().map(|(s, e)| &self.buf[*s as usize..*e as usize])
+        let (first, count) = found
+            .map(|(_, _, f, c)| (f as usize, c as usize))
+            .unwrap_or((0, 0));
+        self.values[first..first + count]
+            .iter()
+            .map(|(s, e)| &self.buf[*s as usize..*e as usize])
     }
     fn all_values(&self) -> impl Iterator<Item = &str> {
-        self.values.iter().map(|(s, e)| &self.buf[*s as usize..*e as usize])
+        self.values
+            .iter()
+            .map(|(s, e)| &self.buf[*s as usize..*e as usize])
     }
 }
 
@@ -157,10 +172,19 @@ fn evaluate(c: &mut Criterion) {
         let matcher: Matcher = FilterSchema::webex_users().compile(&filter).unwrap();
         let hits = recs.iter().filter(|r| matcher.matches(*r)).count();
         group.bench_function(format!("{name}/btreemap/100k-records/{hits}-match"), |b| {
-            b.iter(|| recs.iter().filter(|r| matcher.matches(black_box(*r))).count())
+            b.iter(|| {
+                recs.iter()
+                    .filter(|r| matcher.matches(black_box(*r)))
+                    .count()
+            })
         });
         group.bench_function(format!("{name}/compact/100k-records/{hits}-match"), |b| {
-            b.iter(|| compact.iter().filter(|r| matcher.matches(black_box(*r))).count())
+            b.iter(|| {
+                compact
+                    .iter()
+                    .filter(|r| matcher.matches(black_box(*r)))
+                    .count()
+            })
         });
     }
     group.finish();

@@ -50,7 +50,9 @@ fn merge_or(nodes: Vec<Node>) -> Node {
     for node in nodes {
         if let Node::Attr(name, test) = &node
             && !matches!(test, Test::Present)
-            && let Some(existing) = out.iter_mut().find(|n| matches!(n, Node::AttrAny(other, _) | Node::Attr(other, _) if other == name))
+            && let Some(existing) = out.iter_mut().find(
+                |n| matches!(n, Node::AttrAny(other, _) | Node::Attr(other, _) if other == name),
+            )
         {
             match existing {
                 Node::AttrAny(_, tests) => tests.push(test.clone()),
@@ -296,7 +298,9 @@ impl Node {
                     _ => values.any(|v| test.matches(v)),
                 }
             }
-            Node::AttrAny(name, tests) => record.values(name).any(|v| tests.iter().any(|t| t.matches(v))),
+            Node::AttrAny(name, tests) => record
+                .values(name)
+                .any(|v| tests.iter().any(|t| t.matches(v))),
             Node::AnyAttr(test) => record.all_values().any(|v| test.matches(v)),
         }
     }
@@ -332,14 +336,22 @@ impl Test {
     fn fold(&self) -> Option<Fold> {
         match self {
             Test::Present => None,
-            Test::Eq(f, _) | Test::Ge(f, _) | Test::Le(f, _) | Test::Sub { fold: f, .. } => Some(*f),
+            Test::Eq(f, _) | Test::Ge(f, _) | Test::Le(f, _) | Test::Sub { fold: f, .. } => {
+                Some(*f)
+            }
         }
     }
 
     /// The same tests on an ASCII value whose prepared form differs from it at most by case,
     /// byte by byte. (UTF-8 byte order is code point order, so orderings agree too.)
     fn matches_ascii(&self, fold: Fold, v: &[u8]) -> bool {
-        let lower = |b: &u8| if fold == Fold::CaseExact { *b } else { b.to_ascii_lowercase() };
+        let lower = |b: &u8| {
+            if fold == Fold::CaseExact {
+                *b
+            } else {
+                b.to_ascii_lowercase()
+            }
+        };
         match self {
             Test::Present => true,
             Test::Eq(_, p) => v.len() == p.len() && v.iter().map(lower).eq(p.bytes()),
@@ -351,7 +363,9 @@ impl Test {
                 final_,
                 ..
             } => {
-                let same = |a: &[u8], p: &[u8]| a.len() == p.len() && a.iter().map(lower).eq(p.iter().copied());
+                let same = |a: &[u8], p: &[u8]| {
+                    a.len() == p.len() && a.iter().map(lower).eq(p.iter().copied())
+                };
                 let mut rest = v;
                 if let Some(p) = initial {
                     let p = p.as_bytes();
@@ -371,7 +385,9 @@ impl Test {
                     rest = &rest[at + p.len()..];
                 }
                 match final_ {
-                    Some(p) => rest.len() >= p.len() && same(&rest[rest.len() - p.len()..], p.as_bytes()),
+                    Some(p) => {
+                        rest.len() >= p.len() && same(&rest[rest.len() - p.len()..], p.as_bytes())
+                    }
                     None => true,
                 }
             }
@@ -396,9 +412,11 @@ fn is_prepared_ascii(fold: Fold, v: &str) -> bool {
             !prev_space || b.is_empty()
         }
         Fold::Approx => b.iter().all(|c| c.is_ascii() && !c.is_ascii_whitespace()),
-        Fold::Phone => b
-            .iter()
-            .all(|c| c.is_ascii() && !c.is_ascii_whitespace() && !matches!(c, b'-' | b'(' | b')' | b'[' | b']')),
+        Fold::Phone => b.iter().all(|c| {
+            c.is_ascii()
+                && !c.is_ascii_whitespace()
+                && !matches!(c, b'-' | b'(' | b')' | b'[' | b']')
+        }),
     }
 }
 
