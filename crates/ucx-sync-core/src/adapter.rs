@@ -1,0 +1,139 @@
+//! The one trait every connector implements, and what it returns.
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ErrorKind, SourceError};
+use crate::record::{ObjectKind, SourceId, SourceRecord, SyncKey};
+
+/// What a source can do, so callers can tell before they ask.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// The kinds of object `list` returns.
+    pub kinds: Vec<ObjectKind>,
+    /// Whether `changes` is implemented (Graph delta, AXL listChange).
+    pub delta: bool,
+    /// Whether part of a filter can be evaluated by the source itself.
+    pub filter_push_down: bool,
+    /// The largest page the source serves.
+    pub max_page_size: Option<usize>,
+}
+
+impl Capabilities {
+    /// Capabilities for a source serving `kinds`, without delta or push-down.
+    pub fn new(kinds: impl Into<Vec<ObjectKind>>) -> Self {
+        Self {
+            kinds: kinds.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Declares delta support.
+    pub fn with_delta(mut self, delta: bool) -> Self {
+        self.delta = delta;
+        self
+    }
+}
+
+/// What to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListRequest {
+    /// Only these kinds (empty: every kind the source serves).
+    pub kinds: Vec<ObjectKind>,
+    /// A filter the source may apply on its side; the core evaluates it locally too.
+    pub filter: Option<ucx_filter::Filter>,
+    /// Page size, if not the source's default.
+    pub page_size: Option<usize>,
+}
+
+impl ListRequest {
+    /// Everything.
+    pub fn all() -> Self {
+        Self::default()
+    }
+}
+
+/// An opaque position in a source's change feed (a Graph delta link, an AXL queue id and change
+/// id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Cursor(pub String);
+
+/// What changed since a cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChangeSet {
+    /// Records added or changed (whole records).
+    pub upserts: Vec<SourceRecord>,
+    /// Keys of records removed from the source.
+    pub removals: Vec<SyncKey>,
+    /// Where to continue from next time.
+    pub cursor: Option<Cursor>,
+}
+
+/// A source's records at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Which source.
+    pub source: SourceId,
+    /// When the read started.
+    pub taken_at: DateTime<Utc>,
+    /// Whether every page was read. Only a complete snapshot may cause deletes.
+    pub complete: bool,
+    /// The records.
+    pub records: Vec<SourceRecord>,
+    /// Where a delta refresh continues from, when the source has one.
+    pub cursor: Option<Cursor>,
+}
+
+/// A directory the sync reads from. Sources are read-only: plans are applied to the users
+/// database, never through this trait.
+///
+/// Implement the five methods; use [`SourceAdapterExt`] for the conveniences.
+#[async_trait]
+pub trait SourceAdapter: Debug + Send + Sync + 'static {
+    /// Which source this is.
+    fn source_id(&self) -> &SourceId;
+
+    /// What it can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Whether the source is reachable and the credentials are accepted (the STATUS light).
+    async fn check(&self) -> Result<(), SourceError>;
+
+    /// Pages lazily through the source. The stream ends after its first error.
+    fn list(&self, request: ListRequest) -> BoxStream<'static, Result<SourceRecord, SourceError>>;
+
+    /// Changes since `cursor`; `Unsupported` where the source has no change feed.
+    async fn changes(&self, cursor: &Cursor) -> Result<ChangeSet, SourceError> {
+        let _ = cursor;
+        Err(SourceError::new(
+            ErrorKind::Unsupported,
+            format!("{}: changes", self.source_id()),
+        ))
+    }
+}
+
+/// Conveniences over [`SourceAdapter`], implemented for every adapter. Do not implement it yourself.
+#[async_trait]
+pub trait SourceAdapterExt: SourceAdapter {
+    /// Reads every record into a complete snapshot, or returns the first error: a partial read never
+    /// becomes a snapshot, so it can never cause deletes.
+    async fn snapshot(&self, request: ListRequest) -> Result<Snapshot, SourceError> {
+        let taken_at = Utc::now();
+        let records: Vec<SourceRecord> = self.list(request).try_collect().await?;
+        Ok(Snapshot {
+            source: self.source_id().clone(),
+            taken_at,
+            complete: true,
+            records,
+            cursor: None,
+        })
+    }
+}
+
+impl<T: SourceAdapter + ?Sized> SourceAdapterExt for T {}

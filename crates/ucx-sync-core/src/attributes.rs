@@ -1,0 +1,214 @@
+//! The attribute bag of a source record: case-insensitive names, several values each, packed into
+//! one buffer so that a snapshot of a large tenant stays small and a filter evaluates quickly
+//! (see docs/performance.md: the layout, not the matcher, bounds filter speed).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A record's attributes: names compare without ASCII case, each holds any number of values.
+///
+/// Immutable once built: build it with [`Attributes::from_iter`] / `collect()` or
+/// [`Attributes::with`].
+///
+/// ```
+/// use ucx_sync_core::Attributes;
+/// let a: Attributes = [("email", vec!["ann@example.com"]), ("department", vec!["Sales"])]
+///     .into_iter()
+///     .collect();
+/// assert_eq!(a.first("EMAIL"), Some("ann@example.com"));
+/// assert_eq!(a.get("Department").collect::<Vec<_>>(), ["Sales"]);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Attributes {
+    /// Names and values, concatenated.
+    buf: String,
+    /// Per attribute, sorted by lower-case name: name span, first value index, value count.
+    names: Vec<NameEntry>,
+    /// Value spans into `buf`.
+    values: Vec<(u32, u32)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct NameEntry {
+    start: u32,
+    end: u32,
+    first: u32,
+    count: u32,
+}
+
+fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+fn offset(n: usize) -> u32 {
+    // A record over 4 GiB is not a directory entry; clamp rather than wrap.
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl Attributes {
+    fn span(&self, (s, e): (u32, u32)) -> &str {
+        self.buf.get(s as usize..e as usize).unwrap_or_default()
+    }
+
+    fn name_of(&self, e: &NameEntry) -> &str {
+        self.span((e.start, e.end))
+    }
+
+    fn find(&self, name: &str) -> Option<&NameEntry> {
+        self.names
+            .binary_search_by(|e| cmp_ignore_case(self.name_of(e), name))
+            .ok()
+            .and_then(|i| self.names.get(i))
+    }
+
+    /// Every value of `name` (compared without ASCII case).
+    pub fn get<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + use<'a> {
+        let (first, count) = self
+            .find(name)
+            .map_or((0, 0), |e| (e.first as usize, e.count as usize));
+        self.values
+            .get(first..first + count)
+            .unwrap_or_default()
+            .iter()
+            .map(|s| self.span(*s))
+    }
+
+    /// The first value of `name`.
+    pub fn first(&self, name: &str) -> Option<&str> {
+        self.get(name).next()
+    }
+
+    /// The first non-empty value of `name`.
+    pub fn first_non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).find(|v| !v.trim().is_empty())
+    }
+
+    /// Whether `name` has at least one value.
+    pub fn contains(&self, name: &str) -> bool {
+        self.find(name).is_some_and(|e| e.count > 0)
+    }
+
+    /// Every attribute name with its values, in order of lower-case name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = &str>)> {
+        self.names.iter().map(|e| {
+            let vals = self
+                .values
+                .get(e.first as usize..(e.first + e.count) as usize)
+                .unwrap_or_default();
+            (self.name_of(e), vals.iter().map(|s| self.span(*s)))
+        })
+    }
+
+    /// How many attributes there are.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// A copy with `name` set to `values` (replacing what it had).
+    pub fn with<I, V>(&self, name: &str, values: I) -> Attributes
+    where
+        I: IntoIterator<Item = V>,
+        V: AsRef<str>,
+    {
+        let mut map = self.to_map();
+        map.retain(|k, _| !k.eq_ignore_ascii_case(name));
+        map.insert(
+            name.to_owned(),
+            values.into_iter().map(|v| v.as_ref().to_owned()).collect(),
+        );
+        map.into_iter().collect()
+    }
+
+    /// The attributes as a map (names as stored).
+    pub fn to_map(&self) -> BTreeMap<String, Vec<String>> {
+        self.iter()
+            .map(|(k, vs)| (k.to_owned(), vs.map(str::to_owned).collect()))
+            .collect()
+    }
+}
+
+impl<K, I, V> FromIterator<(K, I)> for Attributes
+where
+    K: AsRef<str>,
+    I: IntoIterator<Item = V>,
+    V: AsRef<str>,
+{
+    /// Builds the bag; names that differ only in case are merged, their values appended in order.
+    fn from_iter<T: IntoIterator<Item = (K, I)>>(iter: T) -> Self {
+        let mut pending: Vec<(K, Vec<V>)> = iter
+            .into_iter()
+            .map(|(k, vs)| (k, vs.into_iter().collect()))
+            .collect();
+        pending.sort_by(|a, b| cmp_ignore_case(a.0.as_ref(), b.0.as_ref()));
+        let mut out = Attributes::default();
+        for (name, vals) in pending {
+            let merge = out
+                .names
+                .last()
+                .is_some_and(|last| cmp_ignore_case(out.name_of(last), name.as_ref()).is_eq());
+            if !merge {
+                let start = offset(out.buf.len());
+                out.buf.push_str(name.as_ref());
+                out.names.push(NameEntry {
+                    start,
+                    end: offset(out.buf.len()),
+                    first: offset(out.values.len()),
+                    count: 0,
+                });
+            }
+            for v in vals {
+                let start = offset(out.buf.len());
+                out.buf.push_str(v.as_ref());
+                out.values.push((start, offset(out.buf.len())));
+                if let Some(last) = out.names.last_mut() {
+                    last.count += 1;
+                }
+            }
+        }
+        out.buf.shrink_to_fit();
+        out.names.shrink_to_fit();
+        out.values.shrink_to_fit();
+        out
+    }
+}
+
+impl ucx_filter::Attributes for Attributes {
+    fn values(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.get(name)
+    }
+    fn all_values(&self) -> impl Iterator<Item = &str> {
+        self.values.iter().map(|s| self.span(*s))
+    }
+}
+
+impl fmt::Debug for Attributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.iter().map(|(k, vs)| (k, vs.collect::<Vec<_>>())))
+            .finish()
+    }
+}
+
+impl Serialize for Attributes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter().map(|(k, vs)| (k, vs.collect::<Vec<_>>())))
+    }
+}
+
+impl<'de> Deserialize<'de> for Attributes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(BTreeMap::<String, Vec<String>>::deserialize(d)?
+            .into_iter()
+            .collect())
+    }
+}

@@ -1,0 +1,245 @@
+//! Target user fields: interned names and a packed value set.
+//!
+//! A users database of a million users with forty fields each must diff within a 1.5 GB budget, so
+//! a user's fields are one buffer plus a table of `(name id, end offset)`; names are interned once
+//! per process (the field catalog is small and fixed).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::{OnceLock, RwLock};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An interned target field name such as `first_name` or `first_extension_number`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FieldName(u32);
+
+#[derive(Default)]
+struct Interner {
+    names: Vec<&'static str>,
+    ids: HashMap<&'static str, u32>,
+}
+
+fn interner() -> &'static RwLock<Interner> {
+    static INTERNER: OnceLock<RwLock<Interner>> = OnceLock::new();
+    INTERNER.get_or_init(Default::default)
+}
+
+impl FieldName {
+    /// The interned name for `name` (kept as given: field keys are snake_case by convention).
+    pub fn new(name: &str) -> FieldName {
+        if let Ok(i) = interner().read()
+            && let Some(id) = i.ids.get(name)
+        {
+            return FieldName(*id);
+        }
+        let mut i = match interner().write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(id) = i.ids.get(name) {
+            return FieldName(*id);
+        }
+        // The set of field names is bounded by configuration; leaking each once is intended.
+        let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        let id = u32::try_from(i.names.len()).unwrap_or(u32::MAX);
+        i.names.push(leaked);
+        i.ids.insert(leaked, id);
+        FieldName(id)
+    }
+
+    /// The name.
+    pub fn as_str(self) -> &'static str {
+        let i = match interner().read() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        i.names.get(self.0 as usize).copied().unwrap_or("")
+    }
+}
+
+impl fmt::Debug for FieldName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for FieldName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for FieldName {
+    fn from(s: &str) -> Self {
+        FieldName::new(s)
+    }
+}
+
+impl Serialize for FieldName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(FieldName::new(&String::deserialize(d)?))
+    }
+}
+
+/// A set of field values. An empty value is kept as such: in a wanted user it means "clear this
+/// field"; the stores do not keep empty values, so "absent" and "empty" compare equal.
+///
+/// ```
+/// use ucx_sync_core::{FieldName, Fields};
+/// let f: Fields = [("first_name", "Ann"), ("last_name", "Lee")].into_iter().collect();
+/// assert_eq!(f.get(FieldName::new("last_name")), Some("Lee"));
+/// assert_eq!(f.get_str("department"), None);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Fields {
+    buf: Box<str>,
+    /// Sorted by name id: (name, end offset of the value in `buf`).
+    index: Box<[(FieldName, u32)]>,
+}
+
+impl Fields {
+    fn value_at(&self, i: usize) -> &str {
+        let start = if i == 0 {
+            0
+        } else {
+            self.index.get(i - 1).map_or(0, |e| e.1 as usize)
+        };
+        let end = self.index.get(i).map_or(start, |e| e.1 as usize);
+        self.buf.get(start..end).unwrap_or_default()
+    }
+
+    /// The value of `name`, if set.
+    pub fn get(&self, name: FieldName) -> Option<&str> {
+        self.index
+            .binary_search_by_key(&name, |e| e.0)
+            .ok()
+            .map(|i| self.value_at(i))
+    }
+
+    /// The value of the field named `name`, if set.
+    pub fn get_str(&self, name: &str) -> Option<&str> {
+        self.get(FieldName::new(name))
+    }
+
+    /// Every field and value, in name-id order.
+    pub fn iter(&self) -> impl Iterator<Item = (FieldName, &str)> {
+        self.index
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.0, self.value_at(i)))
+    }
+
+    /// For every field of `self`: its name, its value here and its value in `other` (`""` when
+    /// unset). Both tables are sorted by name id, so this is one merge walk, not a lookup per field.
+    pub(crate) fn zip_values<'a>(
+        &'a self,
+        other: &'a Fields,
+    ) -> impl Iterator<Item = (FieldName, &'a str, &'a str)> + 'a {
+        let mut j = 0;
+        self.index.iter().enumerate().map(move |(i, (name, _))| {
+            while other.index.get(j).is_some_and(|e| e.0 < *name) {
+                j += 1;
+            }
+            let theirs = match other.index.get(j) {
+                Some(e) if e.0 == *name => other.value_at(j),
+                _ => "",
+            };
+            (*name, self.value_at(i), theirs)
+        })
+    }
+
+    /// How many fields are set.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// A copy with `changes` applied: `Some(v)` sets, `None` or an empty value removes.
+    pub fn with_changes<'a>(
+        &self,
+        changes: impl IntoIterator<Item = (FieldName, Option<&'a str>)>,
+    ) -> Fields {
+        let mut map: BTreeMap<FieldName, String> =
+            self.iter().map(|(k, v)| (k, v.to_owned())).collect();
+        for (k, v) in changes {
+            match v {
+                Some(v) if !v.is_empty() => {
+                    map.insert(k, v.to_owned());
+                }
+                _ => {
+                    map.remove(&k);
+                }
+            }
+        }
+        map.into_iter().collect()
+    }
+
+    /// The fields as a map sorted by name text (for output).
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        self.iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    /// Without the empty values (what a store keeps).
+    pub fn without_empty(&self) -> Fields {
+        self.iter().filter(|(_, v)| !v.is_empty()).collect()
+    }
+}
+
+impl<K: Into<FieldName>, V: AsRef<str>> FromIterator<(K, V)> for Fields {
+    /// Builds the set; a later value for the same name wins.
+    fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
+        let mut pairs: Vec<(FieldName, V)> = iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        // Stable sort, then keep the last of equal names.
+        pairs.sort_by_key(|p| p.0);
+        let mut buf = String::with_capacity(pairs.iter().map(|p| p.1.as_ref().len()).sum());
+        let mut index: Vec<(FieldName, u32)> = Vec::with_capacity(pairs.len());
+        let mut i = 0;
+        while i < pairs.len() {
+            let mut j = i;
+            while j + 1 < pairs.len() && pairs[j + 1].0 == pairs[i].0 {
+                j += 1;
+            }
+            buf.push_str(pairs[j].1.as_ref());
+            index.push((pairs[j].0, u32::try_from(buf.len()).unwrap_or(u32::MAX)));
+            i = j + 1;
+        }
+        Fields {
+            buf: buf.into_boxed_str(),
+            index: index.into_boxed_slice(),
+        }
+    }
+}
+
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.to_map()).finish()
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_map().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(BTreeMap::<String, String>::deserialize(d)?
+            .iter()
+            .map(|(k, v)| (FieldName::new(k), v.as_str()))
+            .collect())
+    }
+}

@@ -1,0 +1,31 @@
+#![doc = include_str!("../README.md")]
+
+mod adapter;
+mod attributes;
+mod diff;
+mod error;
+mod fields;
+mod guard;
+mod mapper;
+mod memory;
+mod plan;
+mod record;
+mod store;
+mod sync;
+mod user;
+
+pub use adapter::{
+    Capabilities, ChangeSet, Cursor, ListRequest, Snapshot, SourceAdapter, SourceAdapterExt,
+};
+pub use attributes::Attributes;
+pub use diff::{DiffOptions, RenameMode, diff};
+pub use error::{ErrorKind, SourceError};
+pub use fields::{FieldName, Fields};
+pub use guard::{Guard, GuardError};
+pub use mapper::{Desired, MappingError, RecordMapper, RuleLabels};
+pub use memory::MemoryStore;
+pub use plan::{Add, Conflict, ConflictReason, Counts, Delete, FieldChange, Plan, Rename, Update};
+pub use record::{ObjectKind, SourceId, SourceRecord, SyncKey, UnknownKind};
+pub use store::{RunRecord, RunStatus, SnapshotState, StoreError, UserStore};
+pub use sync::{SourceSetup, SyncError, SyncOutcome, Synchronizer};
+pub use user::{User, UserId};

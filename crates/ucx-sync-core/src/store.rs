@@ -1,0 +1,122 @@
+//! Where users, snapshots and run history live.
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::adapter::{Cursor, Snapshot};
+use crate::plan::{Counts, Plan};
+use crate::record::SourceId;
+use crate::user::User;
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The plan no longer fits the users (changed since it was made); nothing was applied.
+    #[error("the plan is stale: {reason}; nothing was applied, plan again")]
+    Stale {
+        /// What no longer fits.
+        reason: String,
+    },
+    /// Another apply of the same source is running.
+    #[error("another apply of source {source_id} is running")]
+    Busy {
+        /// The source.
+        source_id: SourceId,
+    },
+    /// The backing storage failed.
+    #[error("store failure: {message}")]
+    Backend {
+        /// What failed.
+        message: String,
+        /// The cause.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+/// The state of a source's snapshot cache: the product's "Source Users Updated At" and whether a
+/// refresh is under way.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SnapshotState {
+    /// When the last complete refresh finished.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// When the refresh now running started.
+    pub refreshing_since: Option<DateTime<Utc>>,
+    /// Whether the cached snapshot is complete.
+    pub complete: bool,
+    /// How many records it holds.
+    pub records: usize,
+    /// Where a delta refresh continues from.
+    pub cursor: Option<Cursor>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Still going.
+    Running,
+    /// Applied.
+    Applied,
+    /// Planned only (dry run or nothing to do).
+    Planned,
+    /// Stopped by a guard.
+    Blocked,
+    /// Failed.
+    Failed,
+}
+
+/// One sync run: the product's "integration status and details".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Which source.
+    pub source: SourceId,
+    /// When it started.
+    pub started: DateTime<Utc>,
+    /// When it ended.
+    pub finished: Option<DateTime<Utc>>,
+    /// How it ended.
+    pub status: RunStatus,
+    /// The plan's counts.
+    pub counts: Counts,
+    /// Why it failed or was blocked.
+    pub error: Option<String>,
+}
+
+/// The users database: users with their owner, key and stable id; atomic apply; the snapshot cache
+/// per source; the run history.
+#[async_trait]
+pub trait UserStore: Debug + Send + Sync {
+    /// Every user.
+    async fn users(&self) -> Result<Vec<User>, StoreError>;
+
+    /// Applies the plan entirely or not at all.
+    async fn apply(&self, plan: &Plan) -> Result<(), StoreError>;
+
+    /// The snapshot cache state of `source`.
+    async fn snapshot_state(&self, source: &SourceId) -> Result<SnapshotState, StoreError>;
+
+    /// Marks a refresh of `source` as started.
+    async fn begin_refresh(&self, source: &SourceId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Ends a refresh: stores the snapshot (complete ones replace the cache) and clears
+    /// `refreshing_since`.
+    async fn finish_refresh(&self, snapshot: Snapshot, at: DateTime<Utc>)
+    -> Result<(), StoreError>;
+
+    /// Ends a failed refresh, keeping the previous snapshot.
+    async fn abort_refresh(&self, source: &SourceId) -> Result<(), StoreError>;
+
+    /// The cached snapshot of `source`.
+    async fn snapshot(&self, source: &SourceId) -> Result<Option<Snapshot>, StoreError>;
+
+    /// Records a run (insert, or update the run of the same source and start time).
+    async fn record_run(&self, run: &RunRecord) -> Result<(), StoreError>;
+
+    /// The latest runs of `source`, newest first.
+    async fn runs(&self, source: &SourceId, limit: usize) -> Result<Vec<RunRecord>, StoreError>;
+}

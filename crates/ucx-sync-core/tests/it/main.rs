@@ -1,0 +1,9 @@
+//! ucx-sync-core's integration tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod diff;
+mod guard;
+mod model;
+mod store;
+mod sync;

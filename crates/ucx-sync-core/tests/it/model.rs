@@ -1,0 +1,132 @@
+//! Records, keys, attributes and fields.
+
+use ucx_sync_core::*;
+
+#[test]
+fn object_kinds_have_filter_names_and_acronyms() {
+    let names: Vec<_> = ObjectKind::ALL.iter().map(|k| k.filter_name()).collect();
+    assert_eq!(
+        names,
+        [
+            "user",
+            "hunt-group",
+            "call-queue",
+            "auto-attendant",
+            "virtual-line",
+            "workspace",
+            "fax-workspace"
+        ]
+    );
+    let acronyms: Vec<_> = ObjectKind::ALL.iter().map(|k| k.acronym()).collect();
+    assert_eq!(acronyms, ["", "HG", "CQ", "AA", "VL", "WS", "WSF"]);
+    assert_eq!(
+        "Hunt-Group".parse::<ObjectKind>().unwrap(),
+        ObjectKind::HuntGroup
+    );
+    assert!(
+        "room"
+            .parse::<ObjectKind>()
+            .unwrap_err()
+            .to_string()
+            .contains("fax-workspace")
+    );
+    assert_eq!(
+        serde_json::to_string(&ObjectKind::FaxWorkspace).unwrap(),
+        "\"fax-workspace\""
+    );
+}
+
+#[test]
+fn sync_keys_are_normalised() {
+    assert_eq!(
+        SyncKey::new("  Ann@Example.COM "),
+        SyncKey::new("ann@example.com")
+    );
+    assert_eq!(SyncKey::new("ÄNN@x.de").as_str(), "änn@x.de");
+}
+
+#[test]
+fn attributes_are_case_insensitive_and_multi_valued() {
+    let a: Attributes = [
+        ("email", vec!["ann@x.com"]),
+        ("Department", vec!["Sales"]),
+        ("DEPARTMENT", vec!["Support"]),
+        ("phoneNumber", vec![]),
+        ("mobile", vec!["1", "2"]),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(
+        a.get("department").collect::<Vec<_>>(),
+        ["Sales", "Support"]
+    );
+    assert_eq!(a.first("EMAIL"), Some("ann@x.com"));
+    assert!(!a.contains("phoneNumber"));
+    assert!(!a.contains("missing"));
+    assert_eq!(a.get("mobile").count(), 2);
+    assert_eq!(a.len(), 4);
+    let b = a.with("email", ["bob@x.com"]);
+    assert_eq!(b.first("email"), Some("bob@x.com"));
+    assert_eq!(a.first("email"), Some("ann@x.com"));
+    let json = serde_json::to_string(&a).unwrap();
+    let back: Attributes = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, a);
+    // The filter crate evaluates against it directly.
+    let m = ucx_filter::Matcher::compile(
+        &ucx_filter::Filter::parse("(&(department=support)(email=*@x.com))").unwrap(),
+    )
+    .unwrap();
+    assert!(m.matches(&a));
+}
+
+#[test]
+fn fields_keep_the_last_value_and_apply_changes() {
+    let f: Fields = [("a", "1"), ("b", "2"), ("a", "3")].into_iter().collect();
+    assert_eq!(f.get_str("a"), Some("3"));
+    assert_eq!(f.len(), 2);
+    let g = f.with_changes([
+        (FieldName::new("a"), None),
+        (FieldName::new("c"), Some("x")),
+        (FieldName::new("b"), Some("")),
+    ]);
+    assert_eq!(
+        g.to_map().into_iter().collect::<Vec<_>>(),
+        [("c".to_owned(), "x".to_owned())]
+    );
+    let json = serde_json::to_string(&f).unwrap();
+    assert_eq!(json, r#"{"a":"3","b":"2"}"#);
+    assert_eq!(serde_json::from_str::<Fields>(&json).unwrap(), f);
+}
+
+#[test]
+fn source_errors_describe_their_layer() {
+    let io = std::io::Error::other("connection reset");
+    let e = SourceError::new(ErrorKind::RateLimited, "list users")
+        .with_message("Too many requests")
+        .with_tracking_id("ROUTER_123")
+        .with_retry_after(std::time::Duration::from_secs(7))
+        .with_source(io);
+    assert_eq!(
+        e.to_string(),
+        "list users: rate limited: Too many requests (tracking id ROUTER_123)"
+    );
+    assert!(e.is_retryable());
+    assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(7)));
+    assert_eq!(
+        std::error::Error::source(&e).unwrap().to_string(),
+        "connection reset"
+    );
+    for (kind, retry) in [
+        (ErrorKind::Config, false),
+        (ErrorKind::Auth, false),
+        (ErrorKind::Forbidden, false),
+        (ErrorKind::NotFound, false),
+        (ErrorKind::RateLimited, true),
+        (ErrorKind::Timeout, true),
+        (ErrorKind::Unavailable, true),
+        (ErrorKind::Protocol, false),
+        (ErrorKind::Unsupported, false),
+    ] {
+        assert_eq!(kind.is_retryable(), retry, "{kind}");
+    }
+}
