@@ -33,6 +33,22 @@ fn bench(c: &mut Criterion) {
             black_box(plan)
         })
     });
+    drop(changed);
+    // The unchanged re-sync: the wanted side equals the users.
+    let same: Vec<_> = (0..n)
+        .map(|i| {
+            let mut d = synthetic::desired(i, &names, &rules);
+            d.always = users[i].fields.clone();
+            d
+        })
+        .collect();
+    group.bench_function(format!("{n}-users-40-fields-unchanged"), |b| {
+        b.iter(|| {
+            let plan = diff(&source, &users, same.iter().map(Ok), true, &opts);
+            assert_eq!(plan.counts.unchanged, n);
+            black_box(plan)
+        })
+    });
     group.finish();
 }
 

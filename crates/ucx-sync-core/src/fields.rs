@@ -105,6 +105,7 @@ pub struct Fields {
 }
 
 impl Fields {
+    #[inline]
     fn value_at(&self, i: usize) -> &str {
         let start = if i == 0 {
             0

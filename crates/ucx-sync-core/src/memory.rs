@@ -101,9 +101,9 @@ impl Inner {
             }
             if u.adopt {
                 user.owner = Some(plan.source.clone());
-                if u.stable_id.is_some() {
-                    user.stable_id = u.stable_id.clone();
-                }
+                // The stable id is the owning source's id for the user: an adopted user takes the
+                // source's (or none), not whatever it held before.
+                user.stable_id = u.stable_id.clone();
             }
             user.fields = user
                 .fields

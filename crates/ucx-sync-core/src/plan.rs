@@ -91,7 +91,7 @@ pub struct Update {
     /// Whether the user was entered by hand and is now taken over by the source.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopt: bool,
-    /// The source's stable id to record (set when adopting).
+    /// When adopting: the stable id the user takes (`None` clears the one it had).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stable_id: Option<String>,
     /// The field changes, sorted by field name.
@@ -146,6 +146,14 @@ pub enum ConflictReason {
         /// How many.
         count: usize,
     },
+    /// The record's stable id belongs to a user the source still lists under another key (or
+    /// several records claim it), so the record is not a rename of that user.
+    StableIdInUse {
+        /// The stable id.
+        stable_id: String,
+        /// The key of the user holding it.
+        holder: SyncKey,
+    },
     /// A field that must be unique already holds this value for another user.
     UniqueFieldTaken {
         /// The field.
@@ -169,6 +177,10 @@ impl fmt::Display for ConflictReason {
                     "the source has {count} records with this key; none is imported"
                 )
             }
+            ConflictReason::StableIdInUse { stable_id, holder } => write!(
+                f,
+                "the source id {stable_id} belongs to {holder}, which the source still lists"
+            ),
             ConflictReason::UniqueFieldTaken {
                 field,
                 value,

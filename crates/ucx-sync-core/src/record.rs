@@ -94,9 +94,24 @@ impl FromStr for ObjectKind {
 
 /// Which configured source a record came from and which users it owns, such as
 /// `webex-users:<org uuid>`, `cucm:<publisher>` or `entra:<tenant>`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SourceId(Arc<str>);
+
+impl std::hash::Hash for SourceId {
+    /// Hashes the text, agreeing with `eq` (equal pointers mean equal text).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for SourceId {
+    /// Ids of one source are usually clones of one `Arc`: compare the pointer before the text
+    /// (the diff compares owners twice per user).
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
 
 impl SourceId {
     /// A source id from its text.

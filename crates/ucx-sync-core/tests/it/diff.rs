@@ -405,3 +405,149 @@ fn plans_are_deterministic_and_serialise_to_the_documented_shape() {
     let back: Plan = serde_json::from_value(v).unwrap();
     assert_eq!(back, forward);
 }
+
+// Regressions found by the property tests (tests/it/props.rs).
+
+#[test]
+fn an_empty_every_time_value_wins_over_a_create_only_one() {
+    let p = plan(
+        &[],
+        vec![want("a@x.com", &[("email", "")], &[("email", "a@x.com")])],
+    );
+    assert_eq!(p.adds[0].fields.get_str("email"), None);
+}
+
+#[test]
+fn a_user_deleted_in_the_same_plan_frees_its_extension() {
+    let s = src();
+    let users = [user(
+        1,
+        Some(&s),
+        "leaver@x.com",
+        &[("first_extension_number", "2001")],
+    )];
+    let p = plan(
+        &users,
+        vec![want(
+            "joiner@x.com",
+            &[("first_extension_number", "2001")],
+            &[],
+        )],
+    );
+    assert_eq!(
+        (p.counts.add, p.counts.delete, p.counts.conflict),
+        (1, 1, 0)
+    );
+    // With an incomplete snapshot the leaver stays, and so does the conflict.
+    let p = diff(
+        &s,
+        &users,
+        [Ok(want(
+            "joiner@x.com",
+            &[("first_extension_number", "2001")],
+            &[],
+        ))],
+        false,
+        &DiffOptions::default(),
+    );
+    assert_eq!(
+        (p.counts.add, p.counts.delete, p.counts.conflict),
+        (0, 0, 1)
+    );
+}
+
+#[test]
+fn an_extension_moved_between_users_in_one_plan_is_no_conflict() {
+    let s = src();
+    let users = [
+        user(1, Some(&s), "a@x.com", &[("first_extension_number", "1")]),
+        user(2, Some(&s), "b@x.com", &[("first_extension_number", "2")]),
+    ];
+    // b takes a's extension before a is seen giving it up.
+    let p = plan(
+        &users,
+        vec![
+            want("b@x.com", &[("first_extension_number", "1")], &[]),
+            want("a@x.com", &[("first_extension_number", "3")], &[]),
+        ],
+    );
+    assert_eq!((p.counts.update, p.counts.conflict), (2, 0), "{p:#?}");
+}
+
+#[test]
+fn duplicate_keys_claim_no_unique_values() {
+    let p = plan(
+        &[],
+        vec![
+            want("dup@x.com", &[("first_extension_number", "7")], &[]),
+            want("ok@x.com", &[("first_extension_number", "7")], &[]),
+            want("dup@x.com", &[], &[]),
+        ],
+    );
+    assert_eq!(
+        p.adds.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(),
+        ["ok@x.com"]
+    );
+    assert_eq!(
+        p.conflicts[0].reason,
+        ConflictReason::DuplicateKey { count: 2 }
+    );
+}
+
+#[test]
+fn a_stable_id_whose_user_is_still_listed_is_not_a_rename() {
+    let s = src();
+    let mut holder = user(1, Some(&s), "ann@x.com", &[]);
+    holder.stable_id = Some("ci-1".into());
+    let mut copy = want("ann.copy@x.com", &[], &[]);
+    copy.stable_id = Some("ci-1".into());
+    let p = plan(&[holder], vec![copy, want("ann@x.com", &[], &[])]);
+    assert_eq!(
+        (p.counts.rename, p.counts.delete, p.counts.unchanged),
+        (0, 0, 1)
+    );
+    assert_eq!(
+        p.conflicts[0].reason.to_string(),
+        "the source id ci-1 belongs to ann@x.com, which the source still lists"
+    );
+}
+
+#[test]
+fn an_ambiguous_stable_id_changes_and_deletes_nobody() {
+    let s = src();
+    let mut a = user(1, Some(&s), "a@x.com", &[]);
+    a.stable_id = Some("ci-9".into());
+    let mut b = user(2, Some(&s), "b@x.com", &[]);
+    b.stable_id = Some("ci-9".into());
+    let mut w = want("c@x.com", &[], &[]);
+    w.stable_id = Some("ci-9".into());
+    let p = plan(&[a, b], vec![w]);
+    assert_eq!(
+        (
+            p.counts.rename,
+            p.counts.delete,
+            p.counts.add,
+            p.counts.conflict
+        ),
+        (0, 0, 0, 1)
+    );
+}
+
+#[test]
+fn adoption_takes_the_sources_stable_id_unless_another_user_has_it() {
+    let s = src();
+    let mut owned = user(1, Some(&s), "old@x.com", &[]);
+    owned.stable_id = Some("ci-1".into());
+    let manual = user(2, None, "manual@x.com", &[]);
+    let mut w = want("manual@x.com", &[], &[]);
+    w.stable_id = Some("ci-1".into());
+    let p = plan(
+        &[owned, manual.clone()],
+        vec![w.clone(), want("old@x.com", &[], &[])],
+    );
+    assert!(p.updates[0].adopt);
+    assert_eq!(p.updates[0].stable_id, None);
+    w.stable_id = Some("ci-2".into());
+    let p = plan(&[manual], vec![w]);
+    assert_eq!(p.updates[0].stable_id.as_deref(), Some("ci-2"));
+}

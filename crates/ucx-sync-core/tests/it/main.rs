@@ -5,5 +5,6 @@ mod common;
 mod diff;
 mod guard;
 mod model;
+mod props;
 mod store;
 mod sync;
