@@ -33,6 +33,9 @@ pub struct Attributes {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct NameEntry {
+    /// The name in ASCII lower case, what lookups compare against.
+    lower: (u32, u32),
+    /// The name as given (the same span when it was already lower case).
     start: u32,
     end: u32,
     first: u32,
@@ -60,10 +63,15 @@ impl Attributes {
     }
 
     fn find(&self, name: &str) -> Option<&NameEntry> {
-        self.names
-            .binary_search_by(|e| cmp_ignore_case(self.name_of(e), name))
-            .ok()
-            .and_then(|i| self.names.get(i))
+        // Filters pass names in lower case: compare exactly then, without case otherwise.
+        let found = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.names
+                .binary_search_by(|e| cmp_ignore_case(self.span(e.lower), name))
+        } else {
+            self.names
+                .binary_search_by(|e| self.span(e.lower).cmp(name))
+        };
+        found.ok().and_then(|i| self.names.get(i))
     }
 
     /// Every value of `name` (compared without ASCII case).
@@ -150,18 +158,38 @@ where
             .map(|(k, vs)| (k, vs.into_iter().collect()))
             .collect();
         pending.sort_by(|a, b| cmp_ignore_case(a.0.as_ref(), b.0.as_ref()));
-        let mut out = Attributes::default();
+        // Exact sizes up front: one allocation each, side by side, no shrinking afterwards.
+        let bytes: usize = pending
+            .iter()
+            .map(|(k, vs)| {
+                2 * k.as_ref().len() + vs.iter().map(|v| v.as_ref().len()).sum::<usize>()
+            })
+            .sum();
+        let mut out = Attributes {
+            buf: String::with_capacity(bytes),
+            names: Vec::with_capacity(pending.len()),
+            values: Vec::with_capacity(pending.iter().map(|(_, vs)| vs.len()).sum()),
+        };
         for (name, vals) in pending {
             let merge = out
                 .names
                 .last()
                 .is_some_and(|last| cmp_ignore_case(out.name_of(last), name.as_ref()).is_eq());
             if !merge {
+                let name = name.as_ref();
                 let start = offset(out.buf.len());
-                out.buf.push_str(name.as_ref());
+                out.buf.push_str(name);
+                let end = offset(out.buf.len());
+                let lower = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                    out.buf.push_str(&name.to_ascii_lowercase());
+                    (end, offset(out.buf.len()))
+                } else {
+                    (start, end)
+                };
                 out.names.push(NameEntry {
+                    lower,
                     start,
-                    end: offset(out.buf.len()),
+                    end,
                     first: offset(out.values.len()),
                     count: 0,
                 });
@@ -175,9 +203,6 @@ where
                 }
             }
         }
-        out.buf.shrink_to_fit();
-        out.names.shrink_to_fit();
-        out.values.shrink_to_fit();
         out
     }
 }
