@@ -4,6 +4,8 @@
 //! This umbrella crate only re-exports the workspace's crates:
 //!
 //! - [`filter`]: RFC 4515 data-source filters (`ucx-filter`).
+//! - [`core`]: the record model, the `SourceAdapter` trait, diff, guards, stores and the
+//!   pipeline (`ucx-sync-core`).
 //!
 //! ```
 //! use ucx_sync::filter::Filter;
@@ -13,3 +15,4 @@
 //! ```
 
 pub use ucx_filter as filter;
+pub use ucx_sync_core as core;

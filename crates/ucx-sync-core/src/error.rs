@@ -63,8 +63,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// A failure reported by a source: a normalised kind, what was being done, the remote message and
 /// tracking id when the source gave them, and the cause.
 ///
-/// `Display` describes this layer only ("webex-users:acme: list users: rate limited: <remote
-/// message> (tracking id X)"); the transport error, if any, is the `source()`.
+/// `Display` describes this layer only (`list users: rate limited: Too many requests (tracking
+/// id X)`); the transport error, if any, is the `source()`.
 #[derive(Debug)]
 pub struct SourceError {
     kind: ErrorKind,
