@@ -20,7 +20,7 @@ pub use adapter::{
 pub use attributes::Attributes;
 pub use diff::{DiffOptions, RenameMode, diff};
 pub use error::{ErrorKind, SourceError};
-pub use fields::{FieldName, Fields};
+pub use fields::{FieldName, Fields, FieldsBuilder};
 pub use guard::{Guard, GuardError};
 pub use mapper::{Desired, MappingError, RecordMapper, RuleLabels};
 pub use memory::MemoryStore;

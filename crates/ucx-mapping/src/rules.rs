@@ -1,0 +1,228 @@
+//! Field rules, compiled rule sets, and the mapper they make.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use ucx_sync_core::{
+    Desired, FieldName, FieldsBuilder, MappingError, RecordMapper, RuleLabels, SourceRecord,
+};
+
+use crate::catalog::{self, CatalogField, FieldType};
+use crate::error::RuleError;
+use crate::expr::Expr;
+
+/// When the sync writes a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Policy {
+    /// "Import every time from source" / "Use the mail address field": written on every sync;
+    /// manual edits are reverted.
+    EveryTime(Expr),
+    /// "Only when adding, set this value": written when the user is created, never again.
+    OnCreate(Expr),
+    /// "Keep existing value": never written by the sync.
+    Keep,
+}
+
+/// What an every-time field does when the source has no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnMissing {
+    /// Clear the field (the default: the users list mirrors the source, which is what "import
+    /// every time" promises; Entra's provisioning to Webex does not sync nulls and the product
+    /// documents call that a limitation).
+    #[default]
+    Clear,
+    /// Leave the field as it is.
+    Keep,
+}
+
+/// One field's rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The target field.
+    pub field: &'static CatalogField,
+    /// When it is written, and from what.
+    pub policy: Policy,
+    /// What an every-time rule does without a value.
+    pub on_missing: OnMissing,
+    /// Whether a record without a value is a mapping error.
+    pub required: bool,
+}
+
+impl Rule {
+    /// A rule for `field` (a catalog key).
+    pub fn new(field: &str, policy: Policy) -> Result<Rule, RuleError> {
+        let field = catalog::field(field).ok_or_else(|| RuleError::UnknownField {
+            field: field.to_owned(),
+            line: None,
+        })?;
+        Ok(Rule {
+            field,
+            policy,
+            on_missing: OnMissing::Clear,
+            required: false,
+        })
+    }
+
+    /// The rule as the plan shows it: `every time: esn | phoneNumber`.
+    pub fn label(&self) -> String {
+        match &self.policy {
+            Policy::EveryTime(e) => format!("every time: {e}"),
+            Policy::OnCreate(e) => format!("only when adding: {e}"),
+            Policy::Keep => "keep existing value".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} = {}", self.field.key, self.label())
+    }
+}
+
+/// What `explain` reports for one field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldExplanation {
+    /// The field key.
+    pub field: &'static str,
+    /// The rule.
+    pub rule: String,
+    /// Every source attribute consulted, with the value found.
+    pub consulted: Vec<(String, Option<String>)>,
+    /// The value the rule produced (`None`: nothing written; `Some("")`: cleared).
+    pub result: Option<String>,
+    /// A note (truncation, missing value).
+    pub note: Option<String>,
+}
+
+/// A compiled set of rules: a [`RecordMapper`].
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    name: String,
+    rules: Vec<(FieldName, Rule)>,
+    labels: RuleLabels,
+}
+
+impl RuleSet {
+    /// A rule set from rules (later rules for the same field replace earlier ones).
+    pub fn new(name: impl Into<String>, rules: impl IntoIterator<Item = Rule>) -> RuleSet {
+        let mut by_field: BTreeMap<&'static str, Rule> = BTreeMap::new();
+        for r in rules {
+            by_field.insert(r.field.key, r);
+        }
+        let rules: Vec<(FieldName, Rule)> = by_field
+            .into_values()
+            .map(|r| (FieldName::new(r.field.key), r))
+            .collect();
+        let labels = RuleLabels::new(rules.iter().map(|(n, r)| (*n, r.label())));
+        RuleSet {
+            name: name.into(),
+            rules,
+            labels,
+        }
+    }
+
+    /// The rule set's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The rules, by field key.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().map(|(_, r)| r)
+    }
+
+    /// The rule for `field`.
+    pub fn rule(&self, field: &str) -> Option<&Rule> {
+        self.rules().find(|r| r.field.key == field)
+    }
+
+    /// Every field as this rule set would write it for `record`, with the attributes consulted.
+    pub fn explain(&self, record: &SourceRecord) -> Vec<FieldExplanation> {
+        let mut out = Vec::new();
+        for (_, rule) in &self.rules {
+            let mut consulted = Vec::new();
+            let mut value = String::new();
+            let expr = match &rule.policy {
+                Policy::EveryTime(e) | Policy::OnCreate(e) => Some(e),
+                Policy::Keep => None,
+            };
+            if let Some(e) = expr {
+                e.eval(record, &mut value, &mut |a: &str, v: Option<&str>| {
+                    consulted.push((a.to_owned(), v.map(str::to_owned)));
+                });
+            }
+            let mut note = None;
+            let result = match (&rule.policy, value.is_empty()) {
+                (Policy::Keep, _) => None,
+                (Policy::EveryTime(_), true) if rule.on_missing == OnMissing::Keep => {
+                    note = Some("no value; the field is kept".to_owned());
+                    None
+                }
+                (Policy::OnCreate(_), true) => None,
+                _ => {
+                    if let Some((cut, _)) = value.char_indices().nth(rule.field.max_len) {
+                        value.truncate(cut);
+                        note = Some(format!("truncated to {} characters", rule.field.max_len));
+                    }
+                    Some(value)
+                }
+            };
+            out.push(FieldExplanation {
+                field: rule.field.key,
+                rule: rule.label(),
+                consulted,
+                result,
+                note,
+            });
+        }
+        out
+    }
+}
+
+impl RecordMapper for RuleSet {
+    fn map(&self, record: &SourceRecord) -> Result<Desired, MappingError> {
+        let mut always = FieldsBuilder::with_capacity(self.rules.len(), 512);
+        let mut on_create = FieldsBuilder::with_capacity(16, 64);
+        let mut warnings = Vec::new();
+        let mut ignore = |_: &str, _: Option<&str>| {};
+        for (name, rule) in &self.rules {
+            let (builder, expr) = match &rule.policy {
+                Policy::EveryTime(e) => (&mut always, e),
+                Policy::OnCreate(e) => (&mut on_create, e),
+                Policy::Keep => continue,
+            };
+            let mut produced = false;
+            builder.write(*name, |out| produced = expr.eval(record, out, &mut ignore));
+            if !produced {
+                if rule.required {
+                    return Err(MappingError {
+                        key: record.key.clone(),
+                        message: format!("{} has no value ({})", rule.field.key, rule.label()),
+                    });
+                }
+                let keep = matches!(rule.policy, Policy::OnCreate(_))
+                    || rule.on_missing == OnMissing::Keep;
+                if keep {
+                    builder.discard_last();
+                }
+                continue;
+            }
+            if rule.field.kind != FieldType::Image && builder.truncate_last(rule.field.max_len) {
+                warnings.push(format!(
+                    "{} truncated to {} characters",
+                    rule.field.key, rule.field.max_len
+                ));
+            }
+        }
+        Ok(Desired {
+            kind: record.kind,
+            key: record.key.clone(),
+            stable_id: record.stable_id.clone(),
+            always: always.build(),
+            on_create: on_create.build(),
+            rules: self.labels.clone(),
+            warnings,
+        })
+    }
+}
