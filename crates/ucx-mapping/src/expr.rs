@@ -25,8 +25,10 @@ use ucx_sync_core::SourceRecord;
 /// A parsed expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
-    /// A source attribute (name kept as written; looked up without case).
-    Attr(Box<str>),
+    /// A source attribute: the name as written, and in lower case for the lookup (record
+    /// attributes are looked up without case, fastest with a lower-case name).
+    /// The third part is the attribute's slot in its rule set (see [`Expr::eval`]).
+    Attr(Box<str>, Box<str>, usize),
     /// A constant.
     Lit(Box<str>),
     /// A rule-set parameter, resolved when the rules are compiled.
@@ -124,7 +126,10 @@ fn call_or_attr(i: &str) -> Res<'_, Expr> {
         let (rest, _) = preceded(multispace0, char(')')).parse(rest)?;
         return Ok((rest, Expr::Call(func, Box::new(inner))));
     }
-    Ok((rest, Expr::Attr(name.into())))
+    Ok((
+        rest,
+        Expr::Attr(name.into(), name.to_ascii_lowercase().into(), usize::MAX),
+    ))
 }
 
 fn term(i: &str) -> Res<'_, Expr> {
@@ -181,11 +186,21 @@ impl Expr {
         }
         match expr(text) {
             Ok((rest, e)) if rest.trim().is_empty() => Ok(e),
-            Ok((rest, _)) => Err(error_at(
-                text,
-                rest.trim_start(),
-                "unexpected text; join parts with '+' or '|'",
-            )),
+            Ok((rest, _)) => {
+                let rest = rest.trim_start();
+                match rest.strip_prefix(['+', '|']) {
+                    Some(after) => Err(error_at(
+                        text,
+                        after,
+                        "something is missing after the operator",
+                    )),
+                    None => Err(error_at(
+                        text,
+                        rest,
+                        "unexpected text; join parts with '+' or '|'",
+                    )),
+                }
+            }
             Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(error_at(
                 text,
                 e.input,
@@ -260,7 +275,7 @@ impl Expr {
     pub fn attributes(&self) -> Vec<&str> {
         let mut out = Vec::new();
         self.visit(&mut |e| {
-            if let Expr::Attr(a) = e {
+            if let Expr::Attr(a, _, _) = e {
                 out.push(&**a);
             }
         });
@@ -278,20 +293,54 @@ impl Expr {
         out
     }
 
+    /// Gives every attribute its slot: its position in `sorted`, the rule set's attribute names
+    /// (lower case, sorted).
+    pub fn assign_slots(&mut self, sorted: &[Box<str>]) {
+        match self {
+            Expr::Attr(_, lower, slot) => {
+                *slot = sorted.binary_search(lower).unwrap_or(usize::MAX);
+            }
+            Expr::Concat(es) | Expr::Coalesce(es) => {
+                es.iter_mut().for_each(|e| e.assign_slots(sorted))
+            }
+            Expr::Template { parts, .. } => {
+                parts.iter_mut().for_each(|(_, e)| e.assign_slots(sorted))
+            }
+            Expr::Call(_, e) => e.assign_slots(sorted),
+            Expr::Lit(_) | Expr::Param(_) | Expr::Acronym => {}
+        }
+    }
+
+    /// Every attribute name the expression reads, in lower case.
+    pub fn lower_attributes(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.visit(&mut |e| {
+            if let Expr::Attr(_, lower, _) = e {
+                out.push(&**lower);
+            }
+        });
+        out
+    }
+
     fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Expr)) {
         f(self);
         match self {
             Expr::Concat(es) | Expr::Coalesce(es) => es.iter().for_each(|e| e.visit(f)),
             Expr::Template { parts, .. } => parts.iter().for_each(|(_, e)| e.visit(f)),
             Expr::Call(_, e) => e.visit(f),
-            Expr::Attr(_) | Expr::Lit(_) | Expr::Param(_) | Expr::Acronym => {}
+            Expr::Attr(..) | Expr::Lit(_) | Expr::Param(_) | Expr::Acronym => {}
         }
     }
 
-    /// Replaces parameters by their values (an unknown parameter becomes empty).
+    /// Replaces parameters by their values (an unset parameter has no value).
     pub fn resolve(self, value: &impl Fn(&str) -> Option<String>) -> Expr {
         match self {
-            Expr::Param(p) => Expr::Lit(value(&p).unwrap_or_default().into()),
+            // An unset parameter stays one: it has no value, so `userid + '@' + $email_domain`
+            // without a domain is no email rather than "JSmith@".
+            Expr::Param(p) => match value(&p) {
+                Some(v) => Expr::Lit(v.into()),
+                None => Expr::Param(p),
+            },
             Expr::Concat(es) => Expr::Concat(es.into_iter().map(|e| e.resolve(value)).collect()),
             Expr::Coalesce(es) => {
                 Expr::Coalesce(es.into_iter().map(|e| e.resolve(value)).collect())
@@ -314,17 +363,24 @@ impl Expr {
     }
 
     /// Appends the value for `record` to `out`; returns whether anything was appended.
-    /// `trace` is told every attribute consulted and the value found.
+    /// `slots`, when given, holds the record's values of the rule set's attributes (see
+    /// [`Expr::assign_slots`]); otherwise attributes are looked up by name. `trace` is told every
+    /// attribute consulted and the value found.
     pub fn eval(
         &self,
         record: &SourceRecord,
+        slots: Option<&[Option<&str>]>,
         out: &mut String,
         trace: &mut impl FnMut(&str, Option<&str>),
     ) -> bool {
         let start = out.len();
         match self {
-            Expr::Attr(name) => {
-                let v = record.attributes.first_non_empty(name).map(str::trim);
+            Expr::Attr(name, lower, slot) => {
+                let v = match slots.and_then(|s| s.get(*slot)) {
+                    Some(v) => *v,
+                    None => record.attributes.first_non_empty(lower),
+                }
+                .map(|v| if slots.is_some() { v } else { v.trim() });
                 trace(name, v);
                 if let Some(v) = v {
                     out.push_str(v);
@@ -335,7 +391,7 @@ impl Expr {
             Expr::Acronym => out.push_str(record.kind.acronym()),
             Expr::Coalesce(alts) => {
                 for a in alts {
-                    if a.eval(record, out, trace) {
+                    if a.eval(record, slots, out, trace) {
                         break;
                     }
                     out.truncate(start);
@@ -343,7 +399,7 @@ impl Expr {
             }
             Expr::Concat(terms) => {
                 for t in terms {
-                    let produced = t.eval(record, out, trace);
+                    let produced = t.eval(record, slots, out, trace);
                     // '*55' + esn is nothing without an ESN: a constant alone is no value.
                     if !produced && !matches!(t, Expr::Lit(_)) {
                         out.truncate(start);
@@ -363,7 +419,7 @@ impl Expr {
                     if any {
                         out.push_str(sep);
                     }
-                    if e.eval(record, out, trace) {
+                    if e.eval(record, slots, out, trace) {
                         any = true;
                     } else {
                         out.truncate(mark);
@@ -376,7 +432,7 @@ impl Expr {
                 }
             }
             Expr::Call(func, inner) => {
-                if inner.eval(record, out, trace) {
+                if inner.eval(record, slots, out, trace) {
                     apply(*func, out, start);
                 }
             }
@@ -422,7 +478,7 @@ fn apply(func: Func, out: &mut String, start: usize) {
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Expr::Attr(a) => f.write_str(a),
+            Expr::Attr(a, _, _) => f.write_str(a),
             Expr::Lit(s) => write!(f, "'{s}'"),
             Expr::Param(p) => write!(f, "${p}"),
             Expr::Acronym => f.write_str("acronym()"),

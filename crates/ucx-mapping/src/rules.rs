@@ -101,6 +101,10 @@ pub struct RuleSet {
     name: String,
     rules: Vec<(FieldName, Rule)>,
     labels: RuleLabels,
+    /// The create-only fields, when every one is a constant: built once, cloned per record.
+    constant_on_create: Option<ucx_sync_core::Fields>,
+    /// Every attribute the rules read, lower case and sorted: resolved once per record.
+    attributes: Vec<Box<str>>,
 }
 
 impl RuleSet {
@@ -110,15 +114,48 @@ impl RuleSet {
         for r in rules {
             by_field.insert(r.field.key, r);
         }
-        let rules: Vec<(FieldName, Rule)> = by_field
+        let mut rules: Vec<(FieldName, Rule)> = by_field
             .into_values()
             .map(|r| (FieldName::new(r.field.key), r))
             .collect();
+        // In field-id order, so each record's fields are written already sorted.
+        rules.sort_by_key(|(n, _)| *n);
+        let mut attributes: Vec<Box<str>> = rules
+            .iter()
+            .filter_map(|(_, r)| match &r.policy {
+                Policy::EveryTime(e) | Policy::OnCreate(e) => Some(e.lower_attributes()),
+                Policy::Keep => None,
+            })
+            .flatten()
+            .map(Box::from)
+            .collect();
+        attributes.sort();
+        attributes.dedup();
+        for (_, r) in &mut rules {
+            if let Policy::EveryTime(e) | Policy::OnCreate(e) = &mut r.policy {
+                e.assign_slots(&attributes);
+            }
+        }
         let labels = RuleLabels::new(rules.iter().map(|(n, r)| (*n, r.label())));
+        let constants: Option<Vec<(FieldName, &str)>> = rules
+            .iter()
+            .filter_map(|(n, r)| match &r.policy {
+                Policy::OnCreate(Expr::Lit(v)) => Some(Some((*n, &**v))),
+                Policy::OnCreate(_) => Some(None),
+                _ => None,
+            })
+            .collect();
+        let constant_on_create = constants.map(|c| {
+            c.into_iter()
+                .filter(|(_, v)| !v.is_empty())
+                .collect::<ucx_sync_core::Fields>()
+        });
         RuleSet {
             name: name.into(),
             rules,
             labels,
+            constant_on_create,
+            attributes,
         }
     }
 
@@ -148,7 +185,7 @@ impl RuleSet {
                 Policy::Keep => None,
             };
             if let Some(e) = expr {
-                e.eval(record, &mut value, &mut |a: &str, v: Option<&str>| {
+                e.eval(record, None, &mut value, &mut |a: &str, v: Option<&str>| {
                     consulted.push((a.to_owned(), v.map(str::to_owned)));
                 });
             }
@@ -182,18 +219,32 @@ impl RuleSet {
 
 impl RecordMapper for RuleSet {
     fn map(&self, record: &SourceRecord) -> Result<Desired, MappingError> {
-        let mut always = FieldsBuilder::with_capacity(self.rules.len(), 512);
+        let mut always = FieldsBuilder::with_capacity(self.rules.len(), 1024);
         let mut on_create = FieldsBuilder::with_capacity(16, 64);
         let mut warnings = Vec::new();
         let mut ignore = |_: &str, _: Option<&str>| {};
+        // The slot table lives on the stack for rule sets of up to 64 attributes (all built-in ones).
+        let mut stack = [None; 64];
+        let mut heap = Vec::new();
+        let slots: &mut [Option<&str>] = if self.attributes.len() <= stack.len() {
+            &mut stack[..self.attributes.len()]
+        } else {
+            heap.resize(self.attributes.len(), None);
+            &mut heap
+        };
+        record.attributes.resolve_sorted(&self.attributes, slots);
+        let slots: &[Option<&str>] = slots;
         for (name, rule) in &self.rules {
             let (builder, expr) = match &rule.policy {
                 Policy::EveryTime(e) => (&mut always, e),
+                Policy::OnCreate(_) if self.constant_on_create.is_some() => continue,
                 Policy::OnCreate(e) => (&mut on_create, e),
                 Policy::Keep => continue,
             };
             let mut produced = false;
-            builder.write(*name, |out| produced = expr.eval(record, out, &mut ignore));
+            builder.write(*name, |out| {
+                produced = expr.eval(record, Some(slots), out, &mut ignore)
+            });
             if !produced {
                 if rule.required {
                     return Err(MappingError {
@@ -220,7 +271,10 @@ impl RecordMapper for RuleSet {
             key: record.key.clone(),
             stable_id: record.stable_id.clone(),
             always: always.build(),
-            on_create: on_create.build(),
+            on_create: match &self.constant_on_create {
+                Some(fields) => fields.clone(),
+                None => on_create.build(),
+            },
             rules: self.labels.clone(),
             warnings,
         })

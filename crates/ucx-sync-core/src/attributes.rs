@@ -48,6 +48,27 @@ fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
         .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
+/// `str::trim`, with a fast path for the usual value that starts and ends with a visible ASCII
+/// character.
+#[inline]
+fn trim(v: &str) -> &str {
+    match (v.as_bytes().first(), v.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => v,
+        _ => v.trim(),
+    }
+}
+
+/// Byte order without a `memcmp` call: attribute names are short.
+#[inline]
+fn cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
 fn offset(n: usize) -> u32 {
     // A record over 4 GiB is not a directory entry; clamp rather than wrap.
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -69,7 +90,7 @@ impl Attributes {
                 .binary_search_by(|e| cmp_ignore_case(self.span(e.lower), name))
         } else {
             self.names
-                .binary_search_by(|e| self.span(e.lower).cmp(name))
+                .binary_search_by(|e| cmp_bytes(self.span(e.lower).as_bytes(), name.as_bytes()))
         };
         found.ok().and_then(|i| self.names.get(i))
     }
@@ -94,6 +115,39 @@ impl Attributes {
     /// The first non-empty value of `name`.
     pub fn first_non_empty(&self, name: &str) -> Option<&str> {
         self.get(name).find(|v| !v.trim().is_empty())
+    }
+
+    /// Looks up many names at once: `names` sorted and in ASCII lower case, `out` as long, `out[i]` set to the
+    /// first non-empty value of `names[i]`. One merge walk of both sorted lists, instead of a
+    /// binary search per name: what a mapper reading twenty attributes per record wants.
+    pub fn resolve_sorted<'a, N: AsRef<str>>(&'a self, names: &[N], out: &mut [Option<&'a str>]) {
+        out.fill(None);
+        let mut j = 0;
+        for (i, name) in names.iter().enumerate() {
+            while let Some(e) = self.names.get(j) {
+                let stored = self
+                    .buf
+                    .as_bytes()
+                    .get(e.lower.0 as usize..e.lower.1 as usize)
+                    .unwrap_or_default();
+                match cmp_bytes(stored, name.as_ref().as_bytes()) {
+                    Ordering::Less => j += 1,
+                    Ordering::Equal => {
+                        let vals = self
+                            .values
+                            .get(e.first as usize..(e.first + e.count) as usize)
+                            .unwrap_or_default();
+                        out[i] = vals
+                            .iter()
+                            .map(|s| trim(self.span(*s)))
+                            .find(|v| !v.is_empty());
+                        j += 1;
+                        break;
+                    }
+                    Ordering::Greater => break,
+                }
+            }
+        }
     }
 
     /// Whether `name` has at least one value.

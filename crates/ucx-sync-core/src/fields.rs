@@ -264,6 +264,10 @@ impl FieldsBuilder {
             .buf
             .get(start as usize..end as usize)
             .unwrap_or_default();
+        // A value of at most `max` bytes has at most `max` characters.
+        if value.len() <= max {
+            return false;
+        }
         match value.char_indices().nth(max) {
             Some((cut, _)) => {
                 self.buf.truncate(start as usize + cut);
@@ -278,6 +282,14 @@ impl FieldsBuilder {
 
     /// The finished field set.
     pub fn build(mut self) -> Fields {
+        // Written in name order with no repeats (a rule set writes them so): the buffer is
+        // already laid out.
+        if self.entries.windows(2).all(|w| w[0].0 < w[1].0) {
+            return Fields {
+                index: self.entries.iter().map(|(n, _, end)| (*n, *end)).collect(),
+                buf: self.buf.into_boxed_str(),
+            };
+        }
         // Stable sort, then keep the last of equal names.
         self.entries.sort_by_key(|e| e.0);
         let mut buf = String::with_capacity(self.buf.len());
