@@ -6,6 +6,7 @@
 //! - [`filter`]: RFC 4515 data-source filters (`ucx-filter`).
 //! - [`core`]: the record model, the `SourceAdapter` trait, diff, guards, stores and the
 //!   pipeline (`ucx-sync-core`).
+//! - [`mapping`]: the field catalog and the rule engine (`ucx-mapping`).
 //!
 //! ```
 //! use ucx_sync::filter::Filter;
@@ -15,4 +16,5 @@
 //! ```
 
 pub use ucx_filter as filter;
+pub use ucx_mapping as mapping;
 pub use ucx_sync_core as core;

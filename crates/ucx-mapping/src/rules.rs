@@ -105,6 +105,8 @@ pub struct RuleSet {
     constant_on_create: Option<ucx_sync_core::Fields>,
     /// Every attribute the rules read, lower case and sorted: resolved once per record.
     attributes: Vec<Box<str>>,
+    /// The same, prepared for the per-record lookup.
+    keys: Vec<ucx_sync_core::AttributeKey>,
 }
 
 impl RuleSet {
@@ -155,6 +157,10 @@ impl RuleSet {
             rules,
             labels,
             constant_on_create,
+            keys: attributes
+                .iter()
+                .map(|a| ucx_sync_core::AttributeKey::new(a))
+                .collect(),
             attributes,
         }
     }
@@ -220,7 +226,8 @@ impl RuleSet {
 impl RecordMapper for RuleSet {
     fn map(&self, record: &SourceRecord) -> Result<Desired, MappingError> {
         let mut always = FieldsBuilder::with_capacity(self.rules.len(), 1024);
-        let mut on_create = FieldsBuilder::with_capacity(16, 64);
+        // Allocates only if some create-only rule is not a constant.
+        let mut on_create = FieldsBuilder::new();
         let mut warnings = Vec::new();
         let mut ignore = |_: &str, _: Option<&str>| {};
         // The slot table lives on the stack for rule sets of up to 64 attributes (all built-in ones).
@@ -232,7 +239,7 @@ impl RecordMapper for RuleSet {
             heap.resize(self.attributes.len(), None);
             &mut heap
         };
-        record.attributes.resolve_sorted(&self.attributes, slots);
+        record.attributes.resolve_sorted(&self.keys, slots);
         let slots: &[Option<&str>] = slots;
         for (name, rule) in &self.rules {
             let (builder, expr) = match &rule.policy {
@@ -259,7 +266,11 @@ impl RecordMapper for RuleSet {
                 }
                 continue;
             }
-            if rule.field.kind != FieldType::Image && builder.truncate_last(rule.field.max_len) {
+            let long = builder.last().is_some_and(|v| v.len() > rule.field.max_len);
+            if long
+                && rule.field.kind != FieldType::Image
+                && builder.truncate_last(rule.field.max_len)
+            {
                 warnings.push(format!(
                     "{} truncated to {} characters",
                     rule.field.key, rule.field.max_len

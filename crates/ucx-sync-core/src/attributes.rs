@@ -33,6 +33,9 @@ pub struct Attributes {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct NameEntry {
+    /// The first 8 bytes of the lower-case name, big-endian: orders like the name itself, so a
+    /// comparison is usually one integer comparison.
+    key: u64,
     /// The name in ASCII lower case, what lookups compare against.
     lower: (u32, u32),
     /// The name as given (the same span when it was already lower case).
@@ -46,6 +49,38 @@ fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
     a.bytes()
         .map(|c| c.to_ascii_lowercase())
         .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+/// The first 8 bytes of `s`, big-endian, zero-padded: orders like `s` on its first 8 bytes.
+fn prefix_key(s: &str) -> u64 {
+    let mut b = [0u8; 8];
+    for (d, c) in b.iter_mut().zip(s.bytes()) {
+        *d = c;
+    }
+    u64::from_be_bytes(b)
+}
+
+/// An attribute name prepared for [`Attributes::resolve_sorted`]: lower case, with its prefix key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AttributeKey {
+    key: u64,
+    name: Box<str>,
+}
+
+impl AttributeKey {
+    /// The key for `name` (lower-cased).
+    pub fn new(name: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        Self {
+            key: prefix_key(&name),
+            name: name.into(),
+        }
+    }
+
+    /// The lower-case name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 /// `str::trim`, with a fast path for the usual value that starts and ends with a visible ASCII
@@ -117,20 +152,23 @@ impl Attributes {
         self.get(name).find(|v| !v.trim().is_empty())
     }
 
-    /// Looks up many names at once: `names` sorted and in ASCII lower case, `out` as long, `out[i]` set to the
+    /// Looks up many names at once: `names` sorted, `out` as long, `out[i]` set to the
     /// first non-empty value of `names[i]`. One merge walk of both sorted lists, instead of a
     /// binary search per name: what a mapper reading twenty attributes per record wants.
-    pub fn resolve_sorted<'a, N: AsRef<str>>(&'a self, names: &[N], out: &mut [Option<&'a str>]) {
+    pub fn resolve_sorted<'a>(&'a self, names: &[AttributeKey], out: &mut [Option<&'a str>]) {
         out.fill(None);
         let mut j = 0;
         for (i, name) in names.iter().enumerate() {
             while let Some(e) = self.names.get(j) {
-                let stored = self
-                    .buf
-                    .as_bytes()
-                    .get(e.lower.0 as usize..e.lower.1 as usize)
-                    .unwrap_or_default();
-                match cmp_bytes(stored, name.as_ref().as_bytes()) {
+                let order = e.key.cmp(&name.key).then_with(|| {
+                    let stored = self
+                        .buf
+                        .as_bytes()
+                        .get(e.lower.0 as usize..e.lower.1 as usize)
+                        .unwrap_or_default();
+                    cmp_bytes(stored, name.name.as_bytes())
+                });
+                match order {
                     Ordering::Less => j += 1,
                     Ordering::Equal => {
                         let vals = self
@@ -241,6 +279,7 @@ where
                     (start, end)
                 };
                 out.names.push(NameEntry {
+                    key: prefix_key(&name.to_ascii_lowercase()),
                     lower,
                     start,
                     end,

@@ -17,7 +17,7 @@ mod user;
 pub use adapter::{
     Capabilities, ChangeSet, Cursor, ListRequest, Snapshot, SourceAdapter, SourceAdapterExt,
 };
-pub use attributes::Attributes;
+pub use attributes::{AttributeKey, Attributes};
 pub use diff::{DiffOptions, RenameMode, diff};
 pub use error::{ErrorKind, SourceError};
 pub use fields::{FieldName, Fields, FieldsBuilder};
