@@ -43,6 +43,8 @@ struct NameEntry {
     end: u32,
     first: u32,
     count: u32,
+    /// The first value that is not blank, trimmed (empty span: none); what mappers read.
+    filled: (u32, u32),
 }
 
 fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
@@ -80,16 +82,6 @@ impl AttributeKey {
     /// The lower-case name.
     pub fn name(&self) -> &str {
         &self.name
-    }
-}
-
-/// `str::trim`, with a fast path for the usual value that starts and ends with a visible ASCII
-/// character.
-#[inline]
-fn trim(v: &str) -> &str {
-    match (v.as_bytes().first(), v.as_bytes().last()) {
-        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => v,
-        _ => v.trim(),
     }
 }
 
@@ -147,9 +139,14 @@ impl Attributes {
         self.get(name).next()
     }
 
-    /// The first non-empty value of `name`.
+    /// The first value of `name` that is not blank, trimmed (worked out when the bag is built).
     pub fn first_non_empty(&self, name: &str) -> Option<&str> {
-        self.get(name).find(|v| !v.trim().is_empty())
+        self.find(name).and_then(|e| self.filled(e))
+    }
+
+    /// The first non-blank value of an entry, trimmed.
+    fn filled(&self, e: &NameEntry) -> Option<&str> {
+        (e.filled.0 < e.filled.1).then(|| self.span(e.filled))
     }
 
     /// Looks up many names at once: `names` sorted, `out` as long, `out[i]` set to the
@@ -171,14 +168,7 @@ impl Attributes {
                 match order {
                     Ordering::Less => j += 1,
                     Ordering::Equal => {
-                        let vals = self
-                            .values
-                            .get(e.first as usize..(e.first + e.count) as usize)
-                            .unwrap_or_default();
-                        out[i] = vals
-                            .iter()
-                            .map(|s| trim(self.span(*s)))
-                            .find(|v| !v.is_empty());
+                        out[i] = self.filled(e);
                         j += 1;
                         break;
                     }
@@ -285,14 +275,22 @@ where
                     end,
                     first: offset(out.values.len()),
                     count: 0,
+                    filled: (0, 0),
                 });
             }
             for v in vals {
+                let v = v.as_ref();
                 let start = offset(out.buf.len());
-                out.buf.push_str(v.as_ref());
+                out.buf.push_str(v);
                 out.values.push((start, offset(out.buf.len())));
                 if let Some(last) = out.names.last_mut() {
                     last.count += 1;
+                    let trimmed = v.trim();
+                    if last.filled.0 == last.filled.1 && !trimmed.is_empty() {
+                        let lead = v.len() - v.trim_start().len();
+                        let s = start + offset(lead);
+                        last.filled = (s, s + offset(trimmed.len()));
+                    }
                 }
             }
         }

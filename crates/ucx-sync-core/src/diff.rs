@@ -273,7 +273,7 @@ pub fn diff<D: Borrow<Desired>>(
         plan: Plan::empty(source.clone()),
         seen_user: vec![false; users.len()],
         freed: vec![false; users.len()],
-        released: HashSet::new(),
+        released: HashMap::new(),
         renaming: HashSet::new(),
         deferred: HashSet::new(),
         claimed: HashMap::new(),
@@ -417,6 +417,7 @@ pub fn diff<D: Borrow<Desired>>(
         plan.renames.retain(|r| !duplicates.contains_key(&r.key));
         plan.conflicts.retain(|c| !duplicates.contains_key(&c.key));
         run.claimed.retain(|_, k| !duplicates.contains_key(k));
+        run.released.retain(|_, k| !duplicates.contains_key(k));
         blocked.retain(|(d, _)| !duplicates.contains_key(&d.key));
     }
 
@@ -478,7 +479,8 @@ struct Run<'a> {
     /// Users deleted by this plan, whose unique values are free.
     freed: Vec<bool>,
     /// Unique fields a user changes away from in this plan, freeing the old value.
-    released: HashSet<(usize, FieldName)>,
+    /// (user, field) → the key of the record whose change released it.
+    released: HashMap<(usize, FieldName), SyncKey>,
     /// Users a rename decided after the stream may change.
     renaming: HashSet<usize>,
     /// Users whose own update or rename is waiting: they may still free a value.
@@ -511,7 +513,7 @@ impl Run<'_> {
                 if let Some(b) = self.check_unique(d, Some(i), values) {
                     return b;
                 }
-                self.release(i, &changes);
+                self.release(i, &d.key, &changes);
                 let adopt = user.owner.is_none();
                 if changes.is_empty() && !adopt {
                     self.plan.counts.unchanged += 1;
@@ -561,7 +563,7 @@ impl Run<'_> {
                 if let Some(b) = self.check_unique(d, Some(i), values) {
                     return b;
                 }
-                self.release(i, &changes);
+                self.release(i, &d.key, &changes);
                 self.plan.renames.push(Rename {
                     key: d.key.clone(),
                     from: user.key.clone(),
@@ -592,11 +594,11 @@ impl Run<'_> {
         Blocked::No
     }
 
-    /// Notes the unique fields user `i` changes away from.
-    fn release(&mut self, i: usize, changes: &[FieldChange]) {
+    /// Notes the unique fields user `i` changes away from, by the record with key `by`.
+    fn release(&mut self, i: usize, by: &SyncKey, changes: &[FieldChange]) {
         for c in changes {
             if c.old.is_some() && self.options.unique_fields.contains(&c.field) {
-                self.released.insert((i, c.field));
+                self.released.insert((i, c.field), by.clone());
             }
         }
     }
@@ -617,8 +619,19 @@ impl Run<'_> {
         for &(field, value) in &wanted {
             let released = &self.released;
             let holder = self.index.holder(field, value, me, &self.freed, |j| {
-                released.contains(&(j, field))
+                released.contains_key(&(j, field))
             });
+            // A value freed by another record's change counts only once that record is known
+            // not to be a duplicate key (which imports nothing).
+            if !self.final_pass
+                && holder.is_none()
+                && self
+                    .index
+                    .holder(field, value, me, &self.freed, |_| false)
+                    .is_some()
+            {
+                return Some(Blocked::Later);
+            }
             if let Some(j) = holder {
                 let user = &self.index.users[j];
                 // A user of this source (or a manual one it may adopt) not seen yet, or about to

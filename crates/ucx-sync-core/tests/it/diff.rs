@@ -551,3 +551,29 @@ fn adoption_takes_the_sources_stable_id_unless_another_user_has_it() {
     let p = plan(&[manual], vec![w]);
     assert_eq!(p.updates[0].stable_id.as_deref(), Some("ci-2"));
 }
+
+#[test]
+fn a_value_released_by_a_duplicate_key_stays_taken() {
+    // user8 (manual, extension b) is listed twice: its change to c is not imported, so b is
+    // still user8's and user0 cannot have it.
+    let s = src();
+    let users = [
+        user(
+            1,
+            Some(&s),
+            "user5@x.com",
+            &[("first_extension_number", "c")],
+        ),
+        user(2, None, "user8@x.com", &[("first_extension_number", "b")]),
+    ];
+    let p = plan(
+        &users,
+        vec![
+            want("user8@x.com", &[("first_extension_number", "c")], &[]),
+            want("user8@x.com", &[], &[]),
+            want("user0@x.com", &[("first_extension_number", "b")], &[]),
+        ],
+    );
+    assert_eq!(p.counts.add, 0, "{p:#?}");
+    assert!(p.conflicts.iter().any(|c| c.key.as_str() == "user0@x.com"));
+}
