@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use ucx_sync_core::{
     Desired, FieldName, FieldsBuilder, MappingError, RecordMapper, RuleLabels, SourceRecord,
@@ -107,7 +108,13 @@ pub struct RuleSet {
     attributes: Vec<Box<str>>,
     /// The same, prepared for the per-record lookup.
     keys: Vec<ucx_sync_core::AttributeKey>,
+    /// Where those attributes sit in records of the last layout seen (records of one source share
+    /// a layout): saves a merge of the name lists per record.
+    plan: Arc<Mutex<Option<LayoutPlan>>>,
 }
+
+/// A record layout fingerprint and where the rules' attributes sit in records of that layout.
+type LayoutPlan = (u64, Vec<Option<u16>>);
 
 impl RuleSet {
     /// A rule set from rules (later rules for the same field replace earlier ones).
@@ -161,6 +168,7 @@ impl RuleSet {
                 .iter()
                 .map(|a| ucx_sync_core::AttributeKey::new(a))
                 .collect(),
+            plan: Arc::default(),
             attributes,
         }
     }
@@ -223,6 +231,30 @@ impl RuleSet {
     }
 }
 
+impl RuleSet {
+    /// Fills `slots` with the record's values of the rules' attributes, by the cached plan when
+    /// the record has the layout it was made for.
+    fn resolve<'a>(&self, record: &'a SourceRecord, slots: &mut [Option<&'a str>]) {
+        let attrs = &record.attributes;
+        let layout = attrs.layout();
+        // Never wait for the cache: another thread holding it just means planning here.
+        if let Ok(cache) = self.plan.try_lock()
+            && let Some((l, plan)) = cache.as_ref()
+            && *l == layout
+            && attrs.resolve_planned(&self.keys, plan, slots)
+        {
+            return;
+        }
+        let plan = attrs.plan(&self.keys);
+        if !attrs.resolve_planned(&self.keys, &plan, slots) {
+            attrs.resolve_sorted(&self.keys, slots);
+        }
+        if let Ok(mut cache) = self.plan.try_lock() {
+            *cache = Some((layout, plan));
+        }
+    }
+}
+
 impl RecordMapper for RuleSet {
     fn map(&self, record: &SourceRecord) -> Result<Desired, MappingError> {
         let mut always = FieldsBuilder::with_capacity(self.rules.len(), 1024);
@@ -239,7 +271,7 @@ impl RecordMapper for RuleSet {
             heap.resize(self.attributes.len(), None);
             &mut heap
         };
-        record.attributes.resolve_sorted(&self.keys, slots);
+        self.resolve(record, slots);
         let slots: &[Option<&str>] = slots;
         for (name, rule) in &self.rules {
             let (builder, expr) = match &rule.policy {

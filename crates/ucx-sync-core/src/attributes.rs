@@ -27,8 +27,13 @@ pub struct Attributes {
     buf: String,
     /// Per attribute, sorted by lower-case name: name span, first value index, value count.
     names: Vec<NameEntry>,
-    /// Value spans into `buf`.
+    /// Value spans into `buf`; then, one per name, the span of its first value that is not blank,
+    /// trimmed (empty span: none): what mappers read, kept together so that reading them touches
+    /// few cache lines.
     values: Vec<(u32, u32)>,
+    /// A hash of the lower-case names in order: records of one source share it, so a mapper can
+    /// reuse the name-to-slot plan it worked out for the first of them.
+    layout: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -36,15 +41,20 @@ struct NameEntry {
     /// The first 8 bytes of the lower-case name, big-endian: orders like the name itself, so a
     /// comparison is usually one integer comparison.
     key: u64,
-    /// The name in ASCII lower case, what lookups compare against.
+    /// The name in ASCII lower case, what lookups compare against. When the name was given with
+    /// capitals, the name as given follows it in the buffer (same length) and `spelled` is set.
     lower: (u32, u32),
-    /// The name as given (the same span when it was already lower case).
-    start: u32,
-    end: u32,
     first: u32,
+    /// The number of values, with the top bit for `spelled`: 24 bytes a name in all.
     count: u32,
-    /// The first value that is not blank, trimmed (empty span: none); what mappers read.
-    filled: (u32, u32),
+}
+
+const SPELLED: u32 = 1 << 31;
+
+impl NameEntry {
+    fn count(&self) -> u32 {
+        self.count & !SPELLED
+    }
 }
 
 fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
@@ -107,26 +117,45 @@ impl Attributes {
     }
 
     fn name_of(&self, e: &NameEntry) -> &str {
-        self.span((e.start, e.end))
+        if e.count & SPELLED != 0 {
+            let len = e.lower.1 - e.lower.0;
+            self.span((e.lower.1, e.lower.1 + len))
+        } else {
+            self.span(e.lower)
+        }
     }
 
     fn find(&self, name: &str) -> Option<&NameEntry> {
+        self.find_index(name).and_then(|i| self.names.get(i))
+    }
+
+    fn find_index(&self, name: &str) -> Option<usize> {
         // Filters pass names in lower case: compare exactly then, without case otherwise.
         let found = if name.bytes().any(|b| b.is_ascii_uppercase()) {
             self.names
                 .binary_search_by(|e| cmp_ignore_case(self.span(e.lower), name))
         } else {
-            self.names
-                .binary_search_by(|e| cmp_bytes(self.span(e.lower).as_bytes(), name.as_bytes()))
+            // The 8-byte prefix key decides most comparisons without reading the name.
+            let key = prefix_key(name);
+            self.names.binary_search_by(|e| {
+                e.key.cmp(&key).then_with(|| {
+                    let stored = self
+                        .buf
+                        .as_bytes()
+                        .get(e.lower.0 as usize..e.lower.1 as usize)
+                        .unwrap_or_default();
+                    cmp_bytes(stored, name.as_bytes())
+                })
+            })
         };
-        found.ok().and_then(|i| self.names.get(i))
+        found.ok()
     }
 
     /// Every value of `name` (compared without ASCII case).
     pub fn get<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + use<'a> {
         let (first, count) = self
             .find(name)
-            .map_or((0, 0), |e| (e.first as usize, e.count as usize));
+            .map_or((0, 0), |e| (e.first as usize, e.count() as usize));
         self.values
             .get(first..first + count)
             .unwrap_or_default()
@@ -141,12 +170,14 @@ impl Attributes {
 
     /// The first value of `name` that is not blank, trimmed (worked out when the bag is built).
     pub fn first_non_empty(&self, name: &str) -> Option<&str> {
-        self.find(name).and_then(|e| self.filled(e))
+        self.find_index(name).and_then(|j| self.filled(j))
     }
 
-    /// The first non-blank value of an entry, trimmed.
-    fn filled(&self, e: &NameEntry) -> Option<&str> {
-        (e.filled.0 < e.filled.1).then(|| self.span(e.filled))
+    /// The first non-blank value of entry `j`, trimmed.
+    fn filled(&self, j: usize) -> Option<&str> {
+        let at = self.values.len() - self.names.len() + j;
+        let span = *self.values.get(at)?;
+        (span.0 < span.1).then(|| self.span(span))
     }
 
     /// Looks up many names at once: `names` sorted, `out` as long, `out[i]` set to the
@@ -168,7 +199,7 @@ impl Attributes {
                 match order {
                     Ordering::Less => j += 1,
                     Ordering::Equal => {
-                        out[i] = self.filled(e);
+                        out[i] = self.filled(j);
                         j += 1;
                         break;
                     }
@@ -178,9 +209,70 @@ impl Attributes {
         }
     }
 
+    /// The layout fingerprint: equal for bags with the same names (see [`Attributes::plan`]).
+    pub fn layout(&self) -> u64 {
+        self.layout
+    }
+
+    /// Works out where each of `names` (sorted) sits in this bag: the plan
+    /// [`Attributes::resolve_planned`] follows for every bag of the same layout.
+    pub fn plan(&self, names: &[AttributeKey]) -> Vec<Option<u16>> {
+        let mut plan = vec![None; names.len()];
+        let mut j = 0;
+        for (i, name) in names.iter().enumerate() {
+            while let Some(e) = self.names.get(j) {
+                let order = e.key.cmp(&name.key).then_with(|| {
+                    let stored = self
+                        .buf
+                        .as_bytes()
+                        .get(e.lower.0 as usize..e.lower.1 as usize)
+                        .unwrap_or_default();
+                    cmp_bytes(stored, name.name.as_bytes())
+                });
+                match order {
+                    Ordering::Less => j += 1,
+                    Ordering::Equal => {
+                        plan[i] = u16::try_from(j).ok();
+                        j += 1;
+                        break;
+                    }
+                    Ordering::Greater => break,
+                }
+            }
+        }
+        plan
+    }
+
+    /// Looks `names` up by a plan made on a bag of the same layout. Returns `false`, leaving
+    /// `out` unspecified, when the plan does not fit this bag (then use
+    /// [`Attributes::resolve_sorted`]).
+    pub fn resolve_planned<'a>(
+        &'a self,
+        names: &[AttributeKey],
+        plan: &[Option<u16>],
+        out: &mut [Option<&'a str>],
+    ) -> bool {
+        if plan.len() != names.len() || out.len() != names.len() {
+            return false;
+        }
+        // The fingerprint (checked by the caller) says the names are the same; a bag with a
+        // different number of them is surely another layout.
+        let Some(last) = plan.iter().flatten().max() else {
+            out.fill(None);
+            return true;
+        };
+        if usize::from(*last) >= self.names.len() {
+            return false;
+        }
+        for (slot, step) in out.iter_mut().zip(plan) {
+            *slot = step.and_then(|j| self.filled(usize::from(j)));
+        }
+        true
+    }
+
     /// Whether `name` has at least one value.
     pub fn contains(&self, name: &str) -> bool {
-        self.find(name).is_some_and(|e| e.count > 0)
+        self.find(name).is_some_and(|e| e.count() > 0)
     }
 
     /// Every attribute name with its values, in order of lower-case name.
@@ -188,7 +280,7 @@ impl Attributes {
         self.names.iter().map(|e| {
             let vals = self
                 .values
-                .get(e.first as usize..(e.first + e.count) as usize)
+                .get(e.first as usize..(e.first + e.count()) as usize)
                 .unwrap_or_default();
             (self.name_of(e), vals.iter().map(|s| self.span(*s)))
         })
@@ -250,7 +342,8 @@ where
         let mut out = Attributes {
             buf: String::with_capacity(bytes),
             names: Vec::with_capacity(pending.len()),
-            values: Vec::with_capacity(pending.iter().map(|(_, vs)| vs.len()).sum()),
+            values: Vec::with_capacity(pending.iter().map(|(_, vs)| vs.len() + 1).sum()),
+            layout: 0,
         };
         for (name, vals) in pending {
             let merge = out
@@ -259,23 +352,19 @@ where
                 .is_some_and(|last| cmp_ignore_case(out.name_of(last), name.as_ref()).is_eq());
             if !merge {
                 let name = name.as_ref();
+                let lowered = name.to_ascii_lowercase();
                 let start = offset(out.buf.len());
-                out.buf.push_str(name);
-                let end = offset(out.buf.len());
-                let lower = if name.bytes().any(|b| b.is_ascii_uppercase()) {
-                    out.buf.push_str(&name.to_ascii_lowercase());
-                    (end, offset(out.buf.len()))
-                } else {
-                    (start, end)
-                };
+                out.buf.push_str(&lowered);
+                let lower = (start, offset(out.buf.len()));
+                let spelled = lowered != name;
+                if spelled {
+                    out.buf.push_str(name);
+                }
                 out.names.push(NameEntry {
-                    key: prefix_key(&name.to_ascii_lowercase()),
+                    key: prefix_key(&lowered),
                     lower,
-                    start,
-                    end,
                     first: offset(out.values.len()),
-                    count: 0,
-                    filled: (0, 0),
+                    count: if spelled { SPELLED } else { 0 },
                 });
             }
             for v in vals {
@@ -285,15 +374,45 @@ where
                 out.values.push((start, offset(out.buf.len())));
                 if let Some(last) = out.names.last_mut() {
                     last.count += 1;
-                    let trimmed = v.trim();
-                    if last.filled.0 == last.filled.1 && !trimmed.is_empty() {
-                        let lead = v.len() - v.trim_start().len();
-                        let s = start + offset(lead);
-                        last.filled = (s, s + offset(trimmed.len()));
-                    }
                 }
             }
         }
+        // The first non-blank value of each name, trimmed, after the values.
+        let filled: Vec<(u32, u32)> = out
+            .names
+            .iter()
+            .map(|e| {
+                let spans = out
+                    .values
+                    .get(e.first as usize..(e.first + e.count()) as usize)
+                    .unwrap_or_default();
+                spans
+                    .iter()
+                    .find_map(|&(s, end)| {
+                        let v = out.buf.get(s as usize..end as usize).unwrap_or_default();
+                        let t = v.trim();
+                        (!t.is_empty()).then(|| {
+                            let lead = offset(v.len() - v.trim_start().len());
+                            (s + lead, s + lead + offset(t.len()))
+                        })
+                    })
+                    .unwrap_or((0, 0))
+            })
+            .collect();
+        out.values.extend(filled);
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for e in &out.names {
+            for b in out
+                .buf
+                .as_bytes()
+                .get(e.lower.0 as usize..e.lower.1 as usize)
+                .unwrap_or_default()
+            {
+                h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            h = (h ^ 0xff).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        out.layout = h;
         out
     }
 }
@@ -303,7 +422,8 @@ impl ucx_filter::Attributes for Attributes {
         self.get(name)
     }
     fn all_values(&self) -> impl Iterator<Item = &str> {
-        self.values.iter().map(|s| self.span(*s))
+        let n = self.values.len() - self.names.len();
+        self.values.iter().take(n).map(|s| self.span(*s))
     }
 }
 

@@ -213,7 +213,9 @@ impl Fields {
 #[derive(Debug, Default)]
 pub struct FieldsBuilder {
     buf: String,
-    entries: Vec<(FieldName, u32, u32)>,
+    /// (name, end of its value in `buf`); a value starts where the previous one ends. Written in
+    /// name order, this is already the finished index.
+    entries: Vec<(FieldName, u32)>,
 }
 
 impl FieldsBuilder {
@@ -237,42 +239,47 @@ impl FieldsBuilder {
 
     /// Sets `name` to what `write` appends to the buffer.
     pub fn write(&mut self, name: FieldName, write: impl FnOnce(&mut String)) {
-        let start = offset32(self.buf.len());
         write(&mut self.buf);
-        self.entries.push((name, start, offset32(self.buf.len())));
+        self.entries.push((name, offset32(self.buf.len())));
+    }
+
+    fn last_start(&self) -> usize {
+        match self.entries.len() {
+            0 | 1 => 0,
+            n => self.entries[n - 2].1 as usize,
+        }
     }
 
     /// The value of the last field written.
     pub fn last(&self) -> Option<&str> {
-        let (_, start, end) = *self.entries.last()?;
-        self.buf.get(start as usize..end as usize)
+        let (_, end) = *self.entries.last()?;
+        self.buf.get(self.last_start()..end as usize)
     }
 
     /// Forgets the last field written.
     pub fn discard_last(&mut self) {
-        if let Some((_, start, _)) = self.entries.pop() {
-            self.buf.truncate(start as usize);
+        let start = self.last_start();
+        if self.entries.pop().is_some() {
+            self.buf.truncate(start);
         }
     }
 
     /// Shortens the last field to `max` characters; returns whether it was longer.
     pub fn truncate_last(&mut self, max: usize) -> bool {
-        let Some(&(_, start, end)) = self.entries.last() else {
+        let start = self.last_start();
+        let Some(value) = self.last() else {
             return false;
         };
-        let value = self
-            .buf
-            .get(start as usize..end as usize)
-            .unwrap_or_default();
         // A value of at most `max` bytes has at most `max` characters.
         if value.len() <= max {
             return false;
         }
         match value.char_indices().nth(max) {
             Some((cut, _)) => {
-                self.buf.truncate(start as usize + cut);
+                self.buf.truncate(start + cut);
+                let end = offset32(self.buf.len());
                 if let Some(last) = self.entries.last_mut() {
-                    last.2 = offset32(self.buf.len());
+                    last.1 = end;
                 }
                 true
             }
@@ -281,21 +288,27 @@ impl FieldsBuilder {
     }
 
     /// The finished field set.
-    pub fn build(mut self) -> Fields {
-        // Written in name order with no repeats (a rule set writes them so): the buffer is
-        // already laid out.
+    pub fn build(self) -> Fields {
+        // Written in name order with no repeats (a rule set writes them so): the buffer and the
+        // entries are already the finished field set.
         if self.entries.windows(2).all(|w| w[0].0 < w[1].0) {
             return Fields {
-                index: self.entries.iter().map(|(n, _, end)| (*n, *end)).collect(),
                 buf: self.buf.into_boxed_str(),
+                index: self.entries.into_boxed_slice(),
             };
         }
-        // Stable sort, then keep the last of equal names.
-        self.entries.sort_by_key(|e| e.0);
+        // Otherwise sort (stably) and keep the last of equal names.
+        let mut spans: Vec<(FieldName, u32, u32)> = Vec::with_capacity(self.entries.len());
+        let mut start = 0;
+        for &(name, end) in &self.entries {
+            spans.push((name, start, end));
+            start = end;
+        }
+        spans.sort_by_key(|e| e.0);
         let mut buf = String::with_capacity(self.buf.len());
-        let mut index: Vec<(FieldName, u32)> = Vec::with_capacity(self.entries.len());
-        for (i, (name, start, end)) in self.entries.iter().enumerate() {
-            if self.entries.get(i + 1).is_some_and(|next| next.0 == *name) {
+        let mut index: Vec<(FieldName, u32)> = Vec::with_capacity(spans.len());
+        for (i, (name, start, end)) in spans.iter().enumerate() {
+            if spans.get(i + 1).is_some_and(|next| next.0 == *name) {
                 continue;
             }
             buf.push_str(

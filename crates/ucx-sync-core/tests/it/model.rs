@@ -130,3 +130,66 @@ fn source_errors_describe_their_layer() {
         assert_eq!(kind.is_retryable(), retry, "{kind}");
     }
 }
+
+#[test]
+fn fields_builder_orders_drops_and_truncates() {
+    let (a, b, c) = (
+        FieldName::new("fb_a"),
+        FieldName::new("fb_b"),
+        FieldName::new("fb_c"),
+    );
+    // Out of order, with a repeat: the last value wins.
+    let mut fb = FieldsBuilder::new();
+    fb.push(c, "third");
+    fb.push(a, "first");
+    fb.push(c, "THIRD");
+    fb.write(b, |out| out.push_str("sécond-long"));
+    assert!(fb.truncate_last(6));
+    assert_eq!(fb.last(), Some("sécond"));
+    assert!(!fb.truncate_last(10));
+    fb.push(a, "");
+    fb.discard_last();
+    let f = fb.build();
+    assert_eq!(
+        f.iter().map(|(n, v)| (n.as_str(), v)).collect::<Vec<_>>(),
+        [("fb_a", "first"), ("fb_b", "sécond"), ("fb_c", "THIRD")]
+    );
+    // In order: the buffer is kept as written.
+    let mut fb = FieldsBuilder::with_capacity(2, 16);
+    fb.push(a, "1");
+    fb.push(b, "22");
+    assert_eq!(
+        fb.build(),
+        [("fb_a", "1"), ("fb_b", "22")]
+            .into_iter()
+            .collect::<Fields>()
+    );
+}
+
+#[test]
+fn planned_lookups_agree_with_sorted_ones() {
+    let keys: Vec<AttributeKey> = ["a", "email", "locality", "location.name", "zz"]
+        .iter()
+        .map(|n| AttributeKey::new(n))
+        .collect();
+    let make = |v: &str| -> Attributes {
+        [
+            ("Email", vec![" x@y.z ".to_owned()]),
+            ("location.name", vec!["".to_owned(), v.to_owned()]),
+            ("locality", vec!["  ".to_owned()]),
+        ]
+        .into_iter()
+        .collect()
+    };
+    let (first, second) = (make("Rome"), make("Paris"));
+    assert_eq!(first.layout(), second.layout());
+    let plan = first.plan(&keys);
+    let mut planned = vec![None; keys.len()];
+    assert!(second.resolve_planned(&keys, &plan, &mut planned));
+    let mut sorted = vec![None; keys.len()];
+    second.resolve_sorted(&keys, &mut sorted);
+    assert_eq!(planned, sorted);
+    assert_eq!(planned, [None, Some("x@y.z"), None, Some("Paris"), None]);
+    let other: Attributes = [("email", vec!["e"])].into_iter().collect();
+    assert_ne!(other.layout(), first.layout());
+}
