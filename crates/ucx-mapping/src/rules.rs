@@ -158,6 +158,7 @@ impl RuleSet {
             c.into_iter()
                 .filter(|(_, v)| !v.is_empty())
                 .collect::<ucx_sync_core::Fields>()
+                .shared()
         });
         RuleSet {
             name: name.into(),
@@ -298,7 +299,7 @@ impl RecordMapper for RuleSet {
                 }
                 continue;
             }
-            let long = builder.last().is_some_and(|v| v.len() > rule.field.max_len);
+            let long = builder.last_len() > rule.field.max_len;
             if long
                 && rule.field.kind != FieldType::Image
                 && builder.truncate_last(rule.field.max_len)

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -97,28 +97,81 @@ impl<'de> Deserialize<'de> for FieldName {
 /// assert_eq!(f.get(FieldName::new("last_name")), Some("Lee"));
 /// assert_eq!(f.get_str("department"), None);
 /// ```
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Fields {
-    buf: Box<str>,
-    /// Sorted by name id: (name, end offset of the value in `buf`).
-    index: Box<[(FieldName, u32)]>,
+    repr: Repr,
 }
 
+/// The values, and (name, end offset of the value) sorted by name id; owned, or shared by every
+/// copy (see [`Fields::shared`]).
+#[derive(Clone)]
+enum Repr {
+    Owned(Box<str>, Box<[(FieldName, u32)]>),
+    Shared(Arc<(Box<str>, Box<[(FieldName, u32)]>)>),
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Fields::owned(Box::default(), Box::default())
+    }
+}
+
+impl PartialEq for Fields {
+    fn eq(&self, other: &Self) -> bool {
+        self.buf() == other.buf() && self.index() == other.index()
+    }
+}
+
+impl Eq for Fields {}
+
 impl Fields {
+    fn owned(buf: Box<str>, index: Box<[(FieldName, u32)]>) -> Fields {
+        Fields {
+            repr: Repr::Owned(buf, index),
+        }
+    }
+
+    /// The same fields, shared: copies of the result cost a reference count, not an allocation
+    /// (a mapper hands the same create-only constants to every wanted user).
+    pub fn shared(self) -> Fields {
+        match self.repr {
+            Repr::Owned(buf, index) => Fields {
+                repr: Repr::Shared(Arc::new((buf, index))),
+            },
+            shared @ Repr::Shared(_) => Fields { repr: shared },
+        }
+    }
+
+    #[inline]
+    fn buf(&self) -> &str {
+        match &self.repr {
+            Repr::Owned(buf, _) => buf,
+            Repr::Shared(s) => &s.0,
+        }
+    }
+
+    #[inline]
+    fn index(&self) -> &[(FieldName, u32)] {
+        match &self.repr {
+            Repr::Owned(_, index) => index,
+            Repr::Shared(s) => &s.1,
+        }
+    }
+
     #[inline]
     fn value_at(&self, i: usize) -> &str {
         let start = if i == 0 {
             0
         } else {
-            self.index.get(i - 1).map_or(0, |e| e.1 as usize)
+            self.index().get(i - 1).map_or(0, |e| e.1 as usize)
         };
-        let end = self.index.get(i).map_or(start, |e| e.1 as usize);
-        self.buf.get(start..end).unwrap_or_default()
+        let end = self.index().get(i).map_or(start, |e| e.1 as usize);
+        self.buf().get(start..end).unwrap_or_default()
     }
 
     /// The value of `name`, if set.
     pub fn get(&self, name: FieldName) -> Option<&str> {
-        self.index
+        self.index()
             .binary_search_by_key(&name, |e| e.0)
             .ok()
             .map(|i| self.value_at(i))
@@ -131,7 +184,7 @@ impl Fields {
 
     /// Every field and value, in name-id order.
     pub fn iter(&self) -> impl Iterator<Item = (FieldName, &str)> {
-        self.index
+        self.index()
             .iter()
             .enumerate()
             .map(|(i, e)| (e.0, self.value_at(i)))
@@ -144,11 +197,11 @@ impl Fields {
         other: &'a Fields,
     ) -> impl Iterator<Item = (FieldName, &'a str, &'a str)> + 'a {
         let mut j = 0;
-        self.index.iter().enumerate().map(move |(i, (name, _))| {
-            while other.index.get(j).is_some_and(|e| e.0 < *name) {
+        self.index().iter().enumerate().map(move |(i, (name, _))| {
+            while other.index().get(j).is_some_and(|e| e.0 < *name) {
                 j += 1;
             }
-            let theirs = match other.index.get(j) {
+            let theirs = match other.index().get(j) {
                 Some(e) if e.0 == *name => other.value_at(j),
                 _ => "",
             };
@@ -158,12 +211,12 @@ impl Fields {
 
     /// How many fields are set.
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.index().len()
     }
 
     /// Whether none is.
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.index().is_empty()
     }
 
     /// A copy with `changes` applied: `Some(v)` sets, `None` or an empty value removes.
@@ -250,6 +303,14 @@ impl FieldsBuilder {
         }
     }
 
+    /// The length in bytes of the last field written.
+    #[inline]
+    pub fn last_len(&self) -> usize {
+        self.entries
+            .last()
+            .map_or(0, |e| e.1 as usize - self.last_start())
+    }
+
     /// The value of the last field written.
     pub fn last(&self) -> Option<&str> {
         let (_, end) = *self.entries.last()?;
@@ -292,10 +353,7 @@ impl FieldsBuilder {
         // Written in name order with no repeats (a rule set writes them so): the buffer and the
         // entries are already the finished field set.
         if self.entries.windows(2).all(|w| w[0].0 < w[1].0) {
-            return Fields {
-                buf: self.buf.into_boxed_str(),
-                index: self.entries.into_boxed_slice(),
-            };
+            return Fields::owned(self.buf.into_boxed_str(), self.entries.into_boxed_slice());
         }
         // Otherwise sort (stably) and keep the last of equal names.
         let mut spans: Vec<(FieldName, u32, u32)> = Vec::with_capacity(self.entries.len());
@@ -318,10 +376,7 @@ impl FieldsBuilder {
             );
             index.push((*name, offset32(buf.len())));
         }
-        Fields {
-            buf: buf.into_boxed_str(),
-            index: index.into_boxed_slice(),
-        }
+        Fields::owned(buf.into_boxed_str(), index.into_boxed_slice())
     }
 }
 
@@ -347,10 +402,7 @@ impl<K: Into<FieldName>, V: AsRef<str>> FromIterator<(K, V)> for Fields {
             index.push((pairs[j].0, u32::try_from(buf.len()).unwrap_or(u32::MAX)));
             i = j + 1;
         }
-        Fields {
-            buf: buf.into_boxed_str(),
-            index: index.into_boxed_slice(),
-        }
+        Fields::owned(buf.into_boxed_str(), index.into_boxed_slice())
     }
 }
 

@@ -135,10 +135,11 @@ impl fmt::Display for SourceId {
 /// `ann@example.com` are one user and a case-only change in the source never deletes anybody.
 ///
 /// Every key the sources use (emails, UPNs, CUCM user ids, Webex object ids) is compared without
-/// case by the systems that issue it.
+/// case by the systems that issue it. Shared, so that a record's key passes to its wanted user
+/// and into the plan without copying.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct SyncKey(Box<str>);
+pub struct SyncKey(Arc<str>);
 
 impl SyncKey {
     /// Normalises `raw` into a key.
