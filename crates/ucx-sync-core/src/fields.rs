@@ -107,8 +107,11 @@ pub struct Fields {
 #[derive(Clone)]
 enum Repr {
     Owned(Box<str>, Box<[(FieldName, u32)]>),
-    Shared(Arc<(Box<str>, Box<[(FieldName, u32)]>)>),
+    Shared(Arc<Parts>),
 }
+
+/// The values and the index of a shared field set.
+type Parts = (Box<str>, Box<[(FieldName, u32)]>);
 
 impl Default for Fields {
     fn default() -> Self {
