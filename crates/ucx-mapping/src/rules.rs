@@ -282,9 +282,17 @@ impl RecordMapper for RuleSet {
                 Policy::Keep => continue,
             };
             let mut produced = false;
-            builder.write(*name, |out| {
-                produced = expr.eval(record, Some(slots), out, &mut ignore)
-            });
+            match expr {
+                // The most common rule reads one attribute: no interpretation needed.
+                Expr::Attr(_, _, slot) if *slot < slots.len() => {
+                    let value = slots[*slot].unwrap_or_default();
+                    builder.push(*name, value);
+                    produced = !value.is_empty();
+                }
+                _ => builder.write(*name, |out| {
+                    produced = expr.eval(record, Some(slots), out, &mut ignore)
+                }),
+            }
             if !produced {
                 if rule.required {
                     return Err(MappingError {
