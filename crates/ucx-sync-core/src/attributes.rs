@@ -135,18 +135,9 @@ impl Attributes {
             self.names
                 .binary_search_by(|e| cmp_ignore_case(self.span(e.lower), name))
         } else {
-            // The 8-byte prefix key decides most comparisons without reading the name.
             let key = prefix_key(name);
-            self.names.binary_search_by(|e| {
-                e.key.cmp(&key).then_with(|| {
-                    let stored = self
-                        .buf
-                        .as_bytes()
-                        .get(e.lower.0 as usize..e.lower.1 as usize)
-                        .unwrap_or_default();
-                    cmp_bytes(stored, name.as_bytes())
-                })
-            })
+            self.names
+                .binary_search_by(|e| self.cmp_entry(e, key, name))
         };
         found.ok()
     }
@@ -180,26 +171,29 @@ impl Attributes {
         (span.0 < span.1).then(|| self.span(span))
     }
 
-    /// Looks up many names at once: `names` sorted, `out` as long, `out[i]` set to the
-    /// first non-empty value of `names[i]`. One merge walk of both sorted lists, instead of a
-    /// binary search per name: what a mapper reading twenty attributes per record wants.
-    pub fn resolve_sorted<'a>(&'a self, names: &[AttributeKey], out: &mut [Option<&'a str>]) {
-        out.fill(None);
+    /// Orders entry `e` against a lower-case name with prefix key `key`: the key decides most
+    /// comparisons without reading the name.
+    fn cmp_entry(&self, e: &NameEntry, key: u64, name: &str) -> Ordering {
+        e.key.cmp(&key).then_with(|| {
+            let stored = self
+                .buf
+                .as_bytes()
+                .get(e.lower.0 as usize..e.lower.1 as usize)
+                .unwrap_or_default();
+            cmp_bytes(stored, name.as_bytes())
+        })
+    }
+
+    /// Walks `names` (sorted) and this bag's names together, calling `found(i, j)` when
+    /// `names[i]` is entry `j`.
+    fn merge(&self, names: &[AttributeKey], mut found: impl FnMut(usize, usize)) {
         let mut j = 0;
         for (i, name) in names.iter().enumerate() {
             while let Some(e) = self.names.get(j) {
-                let order = e.key.cmp(&name.key).then_with(|| {
-                    let stored = self
-                        .buf
-                        .as_bytes()
-                        .get(e.lower.0 as usize..e.lower.1 as usize)
-                        .unwrap_or_default();
-                    cmp_bytes(stored, name.name.as_bytes())
-                });
-                match order {
+                match self.cmp_entry(e, name.key, &name.name) {
                     Ordering::Less => j += 1,
                     Ordering::Equal => {
-                        out[i] = self.filled(j);
+                        found(i, j);
                         j += 1;
                         break;
                     }
@@ -207,6 +201,18 @@ impl Attributes {
                 }
             }
         }
+    }
+
+    /// Looks up many names at once: `names` sorted, `out` as long, `out[i]` set to the
+    /// first non-empty value of `names[i]`. One merge walk of both sorted lists, instead of a
+    /// binary search per name: what a mapper reading twenty attributes per record wants.
+    pub fn resolve_sorted<'a>(&'a self, names: &[AttributeKey], out: &mut [Option<&'a str>]) {
+        out.fill(None);
+        self.merge(names, |i, j| {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = self.filled(j);
+            }
+        });
     }
 
     /// The layout fingerprint: equal for bags with the same names (see [`Attributes::plan`]).
@@ -218,28 +224,7 @@ impl Attributes {
     /// [`Attributes::resolve_planned`] follows for every bag of the same layout.
     pub fn plan(&self, names: &[AttributeKey]) -> Vec<Option<u16>> {
         let mut plan = vec![None; names.len()];
-        let mut j = 0;
-        for (i, name) in names.iter().enumerate() {
-            while let Some(e) = self.names.get(j) {
-                let order = e.key.cmp(&name.key).then_with(|| {
-                    let stored = self
-                        .buf
-                        .as_bytes()
-                        .get(e.lower.0 as usize..e.lower.1 as usize)
-                        .unwrap_or_default();
-                    cmp_bytes(stored, name.name.as_bytes())
-                });
-                match order {
-                    Ordering::Less => j += 1,
-                    Ordering::Equal => {
-                        plan[i] = u16::try_from(j).ok();
-                        j += 1;
-                        break;
-                    }
-                    Ordering::Greater => break,
-                }
-            }
-        }
+        self.merge(names, |i, j| plan[i] = u16::try_from(j).ok());
         plan
     }
 

@@ -533,22 +533,31 @@ impl Run<'_> {
                 }
             }
             None => {
-                // Every-time values win over create-only ones, even an empty one: the next sync
-                // would clear the field anyway, so it is not set in the first place.
-                let merged: Fields = d.on_create.iter().chain(d.always.iter()).collect();
-                let fields = merged.without_empty();
-                if let Some(b) = self.check_unique(d, None, fields.iter()) {
+                if let Some(b) = self.add(d, None) {
                     return b;
                 }
-                self.plan.adds.push(Add {
-                    key: d.key.clone(),
-                    kind: d.kind,
-                    stable_id: d.stable_id.clone(),
-                    fields,
-                });
             }
         }
         Blocked::No
+    }
+
+    /// Adds `d` (create-only ∪ every-time fields), unless a unique value is taken; `replacing` is
+    /// a user whose values do not count (the one a recreate deletes).
+    fn add(&mut self, d: &Desired, replacing: Option<usize>) -> Option<Blocked> {
+        // Every-time values win over create-only ones, even an empty one: the next sync would
+        // clear the field anyway, so it is not set in the first place.
+        let merged: Fields = d.on_create.iter().chain(d.always.iter()).collect();
+        let fields = merged.without_empty();
+        if let Some(b) = self.check_unique(d, replacing, fields.iter()) {
+            return Some(b);
+        }
+        self.plan.adds.push(Add {
+            key: d.key.clone(),
+            kind: d.kind,
+            stable_id: d.stable_id.clone(),
+            fields,
+        });
+        None
     }
 
     /// Renames user `i` to `d`'s key (or, with [`RenameMode::Recreate`], deletes and re-adds it).
@@ -573,21 +582,13 @@ impl Run<'_> {
                 });
             }
             RenameMode::Recreate => {
-                let merged: Fields = d.on_create.iter().chain(d.always.iter()).collect();
-                let fields = merged.without_empty();
                 // The old user's unique values are freed by its delete.
-                if let Some(b) = self.check_unique(d, Some(i), fields.iter()) {
+                if let Some(b) = self.add(d, Some(i)) {
                     return b;
                 }
                 self.plan.deletes.push(Delete {
                     key: user.key.clone(),
                     id: user.id,
-                });
-                self.plan.adds.push(Add {
-                    key: d.key.clone(),
-                    kind: d.kind,
-                    stable_id: d.stable_id.clone(),
-                    fields,
                 });
             }
         }
