@@ -362,29 +362,26 @@ where
                 }
             }
         }
-        // The first non-blank value of each name, trimmed, after the values.
-        let filled: Vec<(u32, u32)> = out
-            .names
-            .iter()
-            .map(|e| {
-                let spans = out
-                    .values
-                    .get(e.first as usize..(e.first + e.count()) as usize)
-                    .unwrap_or_default();
-                spans
-                    .iter()
-                    .find_map(|&(s, end)| {
-                        let v = out.buf.get(s as usize..end as usize).unwrap_or_default();
-                        let t = v.trim();
-                        (!t.is_empty()).then(|| {
-                            let lead = offset(v.len() - v.trim_start().len());
-                            (s + lead, s + lead + offset(t.len()))
-                        })
+        // The first non-blank value of each name, trimmed, after the values (written in place:
+        // a temporary allocation here would scatter records over the heap).
+        for j in 0..out.names.len() {
+            let e = out.names[j];
+            let span = out
+                .values
+                .get(e.first as usize..(e.first + e.count()) as usize)
+                .unwrap_or_default()
+                .iter()
+                .find_map(|&(s, end)| {
+                    let v = out.buf.get(s as usize..end as usize).unwrap_or_default();
+                    let t = v.trim();
+                    (!t.is_empty()).then(|| {
+                        let lead = offset(v.len() - v.trim_start().len());
+                        (s + lead, s + lead + offset(t.len()))
                     })
-                    .unwrap_or((0, 0))
-            })
-            .collect();
-        out.values.extend(filled);
+                })
+                .unwrap_or((0, 0));
+            out.values.push(span);
+        }
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for e in &out.names {
             for b in out
