@@ -38,22 +38,18 @@ pub struct Attributes {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct NameEntry {
-    /// The first 8 bytes of the lower-case name, big-endian: orders like the name itself, so a
-    /// comparison is usually one integer comparison.
+    /// The first 8 bytes of the name in ASCII lower case, big-endian: orders like the lower-case
+    /// name, so a comparison is usually one integer comparison, and only ties read the name.
     key: u64,
-    /// The name in ASCII lower case, what lookups compare against. When the name was given with
-    /// capitals, the name as given follows it in the buffer (same length) and `spelled` is set.
-    lower: (u32, u32),
+    /// The name as given; compared without ASCII case.
+    name: (u32, u32),
     first: u32,
-    /// The number of values, with the top bit for `spelled`: 24 bytes a name in all.
     count: u32,
 }
 
-const SPELLED: u32 = 1 << 31;
-
 impl NameEntry {
     fn count(&self) -> u32 {
-        self.count & !SPELLED
+        self.count
     }
 }
 
@@ -63,11 +59,12 @@ fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
         .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
-/// The first 8 bytes of `s`, big-endian, zero-padded: orders like `s` on its first 8 bytes.
+/// The first 8 bytes of `s` in ASCII lower case, big-endian, zero-padded: orders like the
+/// lower-case `s` on its first 8 bytes.
 fn prefix_key(s: &str) -> u64 {
     let mut b = [0u8; 8];
     for (d, c) in b.iter_mut().zip(s.bytes()) {
-        *d = c;
+        *d = c.to_ascii_lowercase();
     }
     u64::from_be_bytes(b)
 }
@@ -95,17 +92,6 @@ impl AttributeKey {
     }
 }
 
-/// Byte order without a `memcmp` call: attribute names are short.
-#[inline]
-fn cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
-    for (x, y) in a.iter().zip(b) {
-        if x != y {
-            return x.cmp(y);
-        }
-    }
-    a.len().cmp(&b.len())
-}
-
 fn offset(n: usize) -> u32 {
     // A record over 4 GiB is not a directory entry; clamp rather than wrap.
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -117,12 +103,7 @@ impl Attributes {
     }
 
     fn name_of(&self, e: &NameEntry) -> &str {
-        if e.count & SPELLED != 0 {
-            let len = e.lower.1 - e.lower.0;
-            self.span((e.lower.1, e.lower.1 + len))
-        } else {
-            self.span(e.lower)
-        }
+        self.span(e.name)
     }
 
     fn find(&self, name: &str) -> Option<&NameEntry> {
@@ -130,10 +111,10 @@ impl Attributes {
     }
 
     fn find_index(&self, name: &str) -> Option<usize> {
-        // Filters pass names in lower case: compare exactly then, without case otherwise.
+        // Filters pass names in lower case: the prefix key path then; otherwise fold both sides.
         let found = if name.bytes().any(|b| b.is_ascii_uppercase()) {
             self.names
-                .binary_search_by(|e| cmp_ignore_case(self.span(e.lower), name))
+                .binary_search_by(|e| cmp_ignore_case(self.span(e.name), name))
         } else {
             let key = prefix_key(name);
             self.names
@@ -178,9 +159,9 @@ impl Attributes {
             let stored = self
                 .buf
                 .as_bytes()
-                .get(e.lower.0 as usize..e.lower.1 as usize)
+                .get(e.name.0 as usize..e.name.1 as usize)
                 .unwrap_or_default();
-            cmp_bytes(stored, name.as_bytes())
+            stored.iter().map(u8::to_ascii_lowercase).cmp(name.bytes())
         })
     }
 
@@ -320,9 +301,7 @@ where
         // Exact sizes up front: one allocation each, side by side, no shrinking afterwards.
         let bytes: usize = pending
             .iter()
-            .map(|(k, vs)| {
-                2 * k.as_ref().len() + vs.iter().map(|v| v.as_ref().len()).sum::<usize>()
-            })
+            .map(|(k, vs)| k.as_ref().len() + vs.iter().map(|v| v.as_ref().len()).sum::<usize>())
             .sum();
         let mut out = Attributes {
             buf: String::with_capacity(bytes),
@@ -337,19 +316,13 @@ where
                 .is_some_and(|last| cmp_ignore_case(out.name_of(last), name.as_ref()).is_eq());
             if !merge {
                 let name = name.as_ref();
-                let lowered = name.to_ascii_lowercase();
                 let start = offset(out.buf.len());
-                out.buf.push_str(&lowered);
-                let lower = (start, offset(out.buf.len()));
-                let spelled = lowered != name;
-                if spelled {
-                    out.buf.push_str(name);
-                }
+                out.buf.push_str(name);
                 out.names.push(NameEntry {
-                    key: prefix_key(&lowered),
-                    lower,
+                    key: prefix_key(name),
+                    name: (start, offset(out.buf.len())),
                     first: offset(out.values.len()),
-                    count: if spelled { SPELLED } else { 0 },
+                    count: 0,
                 });
             }
             for v in vals {
@@ -387,10 +360,10 @@ where
             for b in out
                 .buf
                 .as_bytes()
-                .get(e.lower.0 as usize..e.lower.1 as usize)
+                .get(e.name.0 as usize..e.name.1 as usize)
                 .unwrap_or_default()
             {
-                h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+                h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0000_0100_0000_01b3);
             }
             h = (h ^ 0xff).wrapping_mul(0x0000_0100_0000_01b3);
         }
