@@ -163,13 +163,16 @@ impl Fields {
 
     #[inline]
     fn value_at(&self, i: usize) -> &str {
-        let start = if i == 0 {
-            0
-        } else {
-            self.index().get(i - 1).map_or(0, |e| e.1 as usize)
-        };
-        let end = self.index().get(i).map_or(start, |e| e.1 as usize);
-        self.buf().get(start..end).unwrap_or_default()
+        value_in(self.buf(), self.index(), i)
+    }
+
+    /// The values and the index, looked up once (for loops over many fields).
+    #[inline]
+    fn parts(&self) -> (&str, &[(FieldName, u32)]) {
+        match &self.repr {
+            Repr::Owned(buf, index) => (buf, index),
+            Repr::Shared(s) => (&s.0, &s.1),
+        }
     }
 
     /// The value of `name`, if set.
@@ -200,15 +203,17 @@ impl Fields {
         other: &'a Fields,
     ) -> impl Iterator<Item = (FieldName, &'a str, &'a str)> + 'a {
         let mut j = 0;
-        self.index().iter().enumerate().map(move |(i, (name, _))| {
-            while other.index().get(j).is_some_and(|e| e.0 < *name) {
+        let (buf, index) = self.parts();
+        let (other_buf, other_index) = other.parts();
+        index.iter().enumerate().map(move |(i, (name, _))| {
+            while other_index.get(j).is_some_and(|e| e.0 < *name) {
                 j += 1;
             }
-            let theirs = match other.index().get(j) {
-                Some(e) if e.0 == *name => other.value_at(j),
+            let theirs = match other_index.get(j) {
+                Some(e) if e.0 == *name => value_in(other_buf, other_index, j),
                 _ => "",
             };
-            (*name, self.value_at(i), theirs)
+            (*name, value_in(buf, index, i), theirs)
         })
     }
 
@@ -253,6 +258,18 @@ impl Fields {
     pub fn without_empty(&self) -> Fields {
         self.iter().filter(|(_, v)| !v.is_empty()).collect()
     }
+}
+
+/// Value `i` of a field set's values and index.
+#[inline]
+fn value_in<'a>(buf: &'a str, index: &[(FieldName, u32)], i: usize) -> &'a str {
+    let start = if i == 0 {
+        0
+    } else {
+        index.get(i - 1).map_or(0, |e| e.1 as usize)
+    };
+    let end = index.get(i).map_or(start, |e| e.1 as usize);
+    buf.get(start..end).unwrap_or_default()
 }
 
 /// Builds a [`Fields`] by writing values into one buffer: a mapper producing forty fields per record
