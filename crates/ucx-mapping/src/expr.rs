@@ -282,17 +282,6 @@ impl Expr {
         out
     }
 
-    /// Every parameter the expression reads.
-    pub fn params(&self) -> Vec<&str> {
-        let mut out = Vec::new();
-        self.visit(&mut |e| {
-            if let Expr::Param(p) = e {
-                out.push(&**p);
-            }
-        });
-        out
-    }
-
     /// Gives every attribute its slot: its position in `sorted`, the rule set's attribute names
     /// (lower case, sorted).
     pub fn assign_slots(&mut self, sorted: &[Box<str>]) {

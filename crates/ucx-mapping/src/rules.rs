@@ -104,9 +104,7 @@ pub struct RuleSet {
     labels: RuleLabels,
     /// The create-only fields, when every one is a constant: built once, cloned per record.
     constant_on_create: Option<ucx_sync_core::Fields>,
-    /// Every attribute the rules read, lower case and sorted: resolved once per record.
-    attributes: Vec<Box<str>>,
-    /// The same, prepared for the per-record lookup.
+    /// Every attribute the rules read, sorted, prepared for the per-record lookup.
     keys: Vec<ucx_sync_core::AttributeKey>,
     /// Where those attributes sit in records of the last layout seen (records of one source share
     /// a layout): saves a merge of the name lists per record.
@@ -170,7 +168,6 @@ impl RuleSet {
                 .map(|a| ucx_sync_core::AttributeKey::new(a))
                 .collect(),
             plan: Arc::default(),
-            attributes,
         }
     }
 
@@ -266,10 +263,10 @@ impl RecordMapper for RuleSet {
         // The slot table lives on the stack for rule sets of up to 64 attributes (all built-in ones).
         let mut stack = [None; 64];
         let mut heap = Vec::new();
-        let slots: &mut [Option<&str>] = if self.attributes.len() <= stack.len() {
-            &mut stack[..self.attributes.len()]
+        let slots: &mut [Option<&str>] = if self.keys.len() <= stack.len() {
+            &mut stack[..self.keys.len()]
         } else {
-            heap.resize(self.attributes.len(), None);
+            heap.resize(self.keys.len(), None);
             &mut heap
         };
         self.resolve(record, slots);

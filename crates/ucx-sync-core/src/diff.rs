@@ -506,14 +506,10 @@ impl Run<'_> {
         match target {
             Some(i) => {
                 let user = &users[i];
-                let changes = field_changes(&d.always, &user.fields, d, self.options);
-                let values = changes
-                    .iter()
-                    .filter_map(|c| c.new.as_deref().map(|v| (c.field, v)));
-                if let Some(b) = self.check_unique(d, Some(i), values) {
-                    return b;
-                }
-                self.release(i, &d.key, &changes);
+                let changes = match self.changes_for(d, i) {
+                    Ok(changes) => changes,
+                    Err(b) => return b,
+                };
                 let adopt = user.owner.is_none();
                 if changes.is_empty() && !adopt {
                     self.plan.counts.unchanged += 1;
@@ -565,14 +561,10 @@ impl Run<'_> {
         let user = &self.index.users[i];
         match self.options.rename {
             RenameMode::InPlace => {
-                let changes = field_changes(&d.always, &user.fields, d, self.options);
-                let values = changes
-                    .iter()
-                    .filter_map(|c| c.new.as_deref().map(|v| (c.field, v)));
-                if let Some(b) = self.check_unique(d, Some(i), values) {
-                    return b;
-                }
-                self.release(i, &d.key, &changes);
+                let changes = match self.changes_for(d, i) {
+                    Ok(changes) => changes,
+                    Err(b) => return b,
+                };
                 self.plan.renames.push(Rename {
                     key: d.key.clone(),
                     from: user.key.clone(),
@@ -593,6 +585,22 @@ impl Run<'_> {
             }
         }
         Blocked::No
+    }
+
+    /// The every-time changes `d` makes to user `i`, once their unique values are checked (and
+    /// claimed) and the values they give up are released; `Err` when the record must wait or is
+    /// a conflict.
+    fn changes_for(&mut self, d: &Desired, i: usize) -> Result<Vec<FieldChange>, Blocked> {
+        let user = &self.index.users[i];
+        let changes = field_changes(&d.always, &user.fields, d, self.options);
+        let values = changes
+            .iter()
+            .filter_map(|c| c.new.as_deref().map(|v| (c.field, v)));
+        if let Some(b) = self.check_unique(d, Some(i), values) {
+            return Err(b);
+        }
+        self.release(i, &d.key, &changes);
+        Ok(changes)
     }
 
     /// Notes the unique fields user `i` changes away from, by the record with key `by`.
