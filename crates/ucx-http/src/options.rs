@@ -1,0 +1,85 @@
+//! How the HTTP client is built: timeouts, proxy, trusted certificates, limits.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::retry::RetryPolicy;
+
+/// Settings of an [`HttpClient`](crate::HttpClient). Every connector takes one; the defaults suit
+/// the public clouds.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Limit for one whole exchange (connect, send, receive the full body). 120 s: Webex People
+    /// pages with calling data routinely take tens of seconds and its gateway gives up (504) at
+    /// about a minute, so anything shorter cuts off answers that would have arrived.
+    pub timeout: Duration,
+    /// Limit for establishing a connection. 10 s: a TCP+TLS handshake that has not finished by
+    /// then is a routing or firewall problem, which retrying quickly reports sooner.
+    pub connect_timeout: Duration,
+    /// An explicit proxy (`http://host:port`); without one the standard `HTTPS_PROXY`,
+    /// `HTTP_PROXY` and `NO_PROXY` environment variables apply.
+    pub proxy: Option<String>,
+    /// Extra CA certificates (PEM files) trusted besides the built-in roots, for TLS-inspecting
+    /// proxies and private CAs.
+    pub extra_ca_files: Vec<PathBuf>,
+    /// Extra CA certificates as PEM text.
+    pub extra_ca_pem: Vec<Vec<u8>>,
+    /// Trust only the extra certificates, not the built-in roots (a pinned self-signed server).
+    pub only_extra_roots: bool,
+    /// Accept any server certificate. For laboratories only; logged as an error on every client
+    /// built with it.
+    pub danger_accept_invalid_certs: bool,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+    /// Requests in flight at once to one host. Webex and Graph throttle per application and
+    /// tenant; a handful in parallel is the published guidance and what their SDKs do.
+    pub max_concurrency_per_host: usize,
+    /// The largest response body read. Larger bodies fail with `BodyTooLarge`, so a broken or
+    /// hostile server cannot exhaust memory. 64 MiB is 30 times the largest real page (999 Graph
+    /// users).
+    pub max_body_bytes: usize,
+    /// How failures are retried.
+    pub retry: RetryPolicy,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(120),
+            connect_timeout: Duration::from_secs(10),
+            proxy: None,
+            extra_ca_files: Vec::new(),
+            extra_ca_pem: Vec::new(),
+            only_extra_roots: false,
+            danger_accept_invalid_certs: false,
+            user_agent: concat!("ucx-sync/", env!("CARGO_PKG_VERSION")).to_owned(),
+            max_concurrency_per_host: 8,
+            max_body_bytes: 64 * 1024 * 1024,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl ClientOptions {
+    /// Options for tests against local mock servers: short timeouts and [`RetryPolicy::fast`].
+    pub fn for_tests() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(2),
+            retry: RetryPolicy::fast(),
+            ..Self::default()
+        }
+    }
+
+    /// Replaces the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Replaces the overall timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}

@@ -1,0 +1,505 @@
+//! The transport against wiremock: retries and Retry-After, timeouts, token renewal, body cap,
+//! redaction, paging helpers and the per-host limit.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use secrecy::SecretString;
+use ucx_http::header::{HeaderMap, HeaderValue, LINK};
+use ucx_http::{
+    Call, ClientOptions, ErrorDecoder, FetchedToken, HttpClient, HttpError, PlainErrors,
+    RemoteError, RetryPolicy, StaticToken, StatusCode, TokenCache, TokenSource, Url, paging,
+};
+use ucx_sync_core::ErrorKind;
+use ucx_testkit::mock;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+fn client() -> HttpClient {
+    HttpClient::new(ClientOptions::for_tests(), Arc::new(PlainErrors)).unwrap()
+}
+
+fn url(server: &MockServer, p: &str) -> Url {
+    Url::parse(&format!("{}{p}", server.uri())).unwrap()
+}
+
+/// Answers with the templates in order, then repeats the last; counts the requests.
+struct Seq(Vec<ResponseTemplate>, Arc<AtomicUsize>);
+
+impl Respond for Seq {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.1.fetch_add(1, Ordering::SeqCst);
+        self.0[n.min(self.0.len() - 1)].clone()
+    }
+}
+
+async fn serve_seq(server: &MockServer, p: &str, seq: Vec<ResponseTemplate>) -> Arc<AtomicUsize> {
+    let count = Arc::new(AtomicUsize::new(0));
+    Mock::given(path(p))
+        .respond_with(Seq(seq, count.clone()))
+        .mount(server)
+        .await;
+    count
+}
+
+#[tokio::test]
+async fn retry_after_in_whole_fractional_and_date_forms_is_honoured() {
+    let cases: [(fn() -> String, Duration); 3] = [
+        (|| "1".to_owned(), Duration::from_millis(950)),
+        (|| "0.6".to_owned(), Duration::from_millis(550)),
+        // HTTP dates have whole seconds: 3 s ahead is at least 2 s away.
+        (
+            || httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3)),
+            Duration::from_millis(1500),
+        ),
+    ];
+    for (make, at_least) in cases {
+        let value = make();
+        let server = MockServer::start().await;
+        let count = serve_seq(
+            &server,
+            "/x",
+            vec![
+                mock::too_many_requests(&value),
+                ResponseTemplate::new(200).set_body_string("ok"),
+            ],
+        )
+        .await;
+        let started = Instant::now();
+        let resp = client().send(Call::get(url(&server, "/x"))).await.unwrap();
+        assert_eq!(&resp.body[..], b"ok");
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+        assert!(
+            started.elapsed() >= at_least,
+            "Retry-After {value} waited only {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[tokio::test]
+async fn malformed_retry_after_falls_back_to_backoff() {
+    let server = MockServer::start().await;
+    let count = serve_seq(
+        &server,
+        "/x",
+        vec![
+            mock::too_many_requests("rand(30),add(30)"),
+            ResponseTemplate::new(200),
+        ],
+    )
+    .await;
+    let started = Instant::now();
+    client().send(Call::get(url(&server, "/x"))).await.unwrap();
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    // The fast test policy backs off 10–100 ms; a misread header would have waited far longer.
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn retry_after_parsing() {
+    let now = SystemTime::now();
+    assert_eq!(
+        ucx_http::parse_retry_after("120", now),
+        Some(Duration::from_secs(120))
+    );
+    assert_eq!(
+        ucx_http::parse_retry_after(" 2.5 ", now),
+        Some(Duration::from_millis(2500))
+    );
+    assert_eq!(ucx_http::parse_retry_after("-1", now), None);
+    assert_eq!(ucx_http::parse_retry_after("", now), None);
+    assert_eq!(ucx_http::parse_retry_after("soon", now), None);
+    let past = httpdate::fmt_http_date(now - Duration::from_secs(60));
+    assert_eq!(
+        ucx_http::parse_retry_after(&past, now),
+        Some(Duration::ZERO)
+    );
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_until_the_attempts_run_out() {
+    let server = MockServer::start().await;
+    let count = serve_seq(
+        &server,
+        "/x",
+        vec![ResponseTemplate::new(503).set_body_string("down for maintenance")],
+    )
+    .await;
+    let err = client()
+        .send(Call::get(url(&server, "/x")))
+        .await
+        .unwrap_err();
+    assert_eq!(count.load(Ordering::SeqCst), 4, "fast policy: 4 attempts");
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
+    assert_eq!(err.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert!(err.to_string().contains("down for maintenance"), "{err}");
+}
+
+#[tokio::test]
+async fn client_errors_are_not_retried() {
+    let server = MockServer::start().await;
+    let count = serve_seq(&server, "/x", vec![ResponseTemplate::new(404)]).await;
+    let err = client()
+        .send(Call::get(url(&server, "/x")))
+        .await
+        .unwrap_err();
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_cap_fails_with_the_wait_attached() {
+    let server = MockServer::start().await;
+    let count = serve_seq(&server, "/x", vec![mock::too_many_requests("3600")]).await;
+    let err = client()
+        .send(Call::get(url(&server, "/x")))
+        .await
+        .unwrap_err();
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    let source = err.into_source_error("list");
+    assert_eq!(source.kind(), ErrorKind::RateLimited);
+    assert_eq!(source.retry_after(), Some(Duration::from_secs(3600)));
+}
+
+#[tokio::test]
+async fn fail_fast_statuses_come_back_at_once() {
+    let server = MockServer::start().await;
+    let count = serve_seq(&server, "/x", vec![ResponseTemplate::new(504)]).await;
+    let call = Call::get(url(&server, "/x")).fail_fast_on(StatusCode::GATEWAY_TIMEOUT);
+    let err = client().send(call).await.unwrap_err();
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+}
+
+#[tokio::test]
+async fn timeouts_are_retried_for_reads_only() {
+    let server = MockServer::start().await;
+    let slow = mock::slow(ResponseTemplate::new(200), Duration::from_millis(800));
+    let count = serve_seq(
+        &server,
+        "/x",
+        vec![slow.clone(), ResponseTemplate::new(200)],
+    )
+    .await;
+    let options = ClientOptions::for_tests().with_timeout(Duration::from_millis(300));
+    let c = HttpClient::new(options.clone(), Arc::new(PlainErrors)).unwrap();
+    c.send(Call::get(url(&server, "/x"))).await.unwrap();
+    assert_eq!(count.load(Ordering::SeqCst), 2, "the GET was sent again");
+
+    let server = MockServer::start().await;
+    let count = serve_seq(&server, "/y", vec![slow, ResponseTemplate::new(200)]).await;
+    let err = c
+        .send(Call::post(url(&server, "/y"), "text/plain", "x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HttpError::Timeout { .. }), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(count.load(Ordering::SeqCst), 1, "a POST is not repeated");
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_unavailable() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let err = client()
+        .send(Call::get(Url::parse(&format!("http://{addr}/x")).unwrap()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
+    assert!(matches!(err, HttpError::Connect { .. }));
+}
+
+#[derive(Debug)]
+struct Counting(AtomicUsize);
+
+#[async_trait]
+impl TokenSource for Counting {
+    async fn fetch(&self) -> Result<FetchedToken, HttpError> {
+        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok(FetchedToken {
+            token: SecretString::from(format!("token-{n}")),
+            expires_in: Some(Duration::from_secs(3600)),
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_401_renews_the_token_once_and_replays() {
+    let server = MockServer::start().await;
+    Mock::given(path("/x"))
+        .and(header("authorization", "Bearer token-1"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    Mock::given(path("/x"))
+        .and(header("authorization", "Bearer token-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("fresh"))
+        .mount(&server)
+        .await;
+    let source = Arc::new(Counting(AtomicUsize::new(0)));
+    let cache = Arc::new(TokenCache::new(source.clone()));
+    let c = client().with_auth(cache);
+    let resp = c.send(Call::get(url(&server, "/x"))).await.unwrap();
+    assert_eq!(&resp.body[..], b"fresh");
+    // The renewed token is kept.
+    c.send(Call::get(url(&server, "/x"))).await.unwrap();
+    assert_eq!(source.0.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_second_401_is_an_auth_error() {
+    let server = MockServer::start().await;
+    let count = serve_seq(&server, "/x", vec![ResponseTemplate::new(401)]).await;
+    let source = Arc::new(Counting(AtomicUsize::new(0)));
+    let c = client().with_auth(Arc::new(TokenCache::new(source.clone())));
+    let err = c.send(Call::get(url(&server, "/x"))).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    assert_eq!(source.0.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_static_token_is_not_replayed() {
+    let server = MockServer::start().await;
+    let count = serve_seq(&server, "/x", vec![ResponseTemplate::new(401)]).await;
+    let source = Arc::new(StaticToken::new(SecretString::from("pat")));
+    let c = client().with_auth(Arc::new(TokenCache::new(source)));
+    let err = c.send(Call::get(url(&server, "/x"))).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+#[derive(Debug)]
+struct ShortLived(AtomicUsize);
+
+#[async_trait]
+impl TokenSource for ShortLived {
+    async fn fetch(&self) -> Result<FetchedToken, HttpError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(FetchedToken {
+            token: SecretString::from("short"),
+            expires_in: Some(Duration::from_millis(400)),
+        })
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_renewed_before_they_expire() {
+    let source = Arc::new(ShortLived(AtomicUsize::new(0)));
+    let cache = TokenCache::new(source.clone());
+    cache.current().await.unwrap();
+    cache.current().await.unwrap();
+    assert_eq!(source.0.load(Ordering::SeqCst), 1, "reused while fresh");
+    // Renewal is due at half the 400 ms life.
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    cache.current().await.unwrap();
+    assert_eq!(source.0.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn bodies_over_the_cap_are_refused() {
+    let server = MockServer::start().await;
+    serve_seq(
+        &server,
+        "/big",
+        vec![ResponseTemplate::new(200).set_body_string("x".repeat(10_000))],
+    )
+    .await;
+    let options = ClientOptions {
+        max_body_bytes: 1000,
+        ..ClientOptions::for_tests()
+    };
+    let c = HttpClient::new(options, Arc::new(PlainErrors)).unwrap();
+    let err = c.send(Call::get(url(&server, "/big"))).await.unwrap_err();
+    assert!(
+        matches!(err, HttpError::BodyTooLarge { limit: 1000, .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+}
+
+#[tokio::test]
+async fn malformed_json_names_the_position() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(mock::truncated_json())
+        .mount(&server)
+        .await;
+    let err = client()
+        .get_json::<serde_json::Value>(url(&server, "/x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert!(err.to_string().contains("line 1 column"), "{err}");
+}
+
+#[tokio::test]
+async fn secrets_in_urls_and_tokens_stay_out_of_errors_and_debug() {
+    let server = MockServer::start().await;
+    serve_seq(&server, "/x", vec![ResponseTemplate::new(400)]).await;
+    let source = Arc::new(StaticToken::new(SecretString::from("s3cr3t-token")));
+    let cache = Arc::new(TokenCache::new(source));
+    let c = client().with_auth(cache);
+    let u = url(&server, "/x?access_token=s3cr3t-query&max=5");
+    let err = c.send(Call::get(u)).await.unwrap_err();
+    let text = format!("{err} {err:?} {c:?}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(text.contains("access_token=REDACTED"), "{text}");
+}
+
+#[derive(Debug)]
+struct JsonErrors;
+
+impl ErrorDecoder for JsonErrors {
+    fn decode(&self, _: StatusCode, headers: &HeaderMap, body: &[u8]) -> RemoteError {
+        let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        RemoteError {
+            message: v["message"].as_str().map(str::to_owned),
+            code: None,
+            tracking_id: headers
+                .get("trackingid")
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned),
+        }
+    }
+}
+
+#[tokio::test]
+async fn errors_carry_the_remote_message_and_tracking_id() {
+    let server = MockServer::start().await;
+    serve_seq(
+        &server,
+        "/x",
+        vec![
+            ResponseTemplate::new(403)
+                .insert_header("TrackingID", "ROUTER_1")
+                .set_body_string(r#"{"message":"Missing scope"}"#),
+        ],
+    )
+    .await;
+    let c = HttpClient::new(ClientOptions::for_tests(), Arc::new(JsonErrors)).unwrap();
+    let err = c.send(Call::get(url(&server, "/x"))).await.unwrap_err();
+    let source = err.into_source_error("list people");
+    assert_eq!(source.kind(), ErrorKind::Forbidden);
+    assert_eq!(source.message(), Some("Missing scope"));
+    assert_eq!(source.tracking_id(), Some("ROUTER_1"));
+}
+
+#[test]
+fn link_headers_in_every_observed_form() {
+    let cases = [
+        (
+            r#"<https://a/p?after=X>; rel="next""#,
+            Some("https://a/p?after=X"),
+        ),
+        (
+            r#"<https://a/p?start=2>;rel="next""#,
+            Some("https://a/p?start=2"),
+        ),
+        ("<https://a/p?n=1>; rel=next", Some("https://a/p?n=1")),
+        (
+            r#"<https://a/first>; rel="first", <https://a/next>; rel="next""#,
+            Some("https://a/next"),
+        ),
+        (r#"<https://a/p>; rel="prev""#, None),
+        (r#"<https://a/p>; REL="Next Last""#, Some("https://a/p")),
+        ("garbage", None),
+    ];
+    for (value, want) in cases {
+        let mut h = HeaderMap::new();
+        h.insert(LINK, HeaderValue::from_str(value).unwrap());
+        assert_eq!(paging::next_link(&h).as_deref(), want, "{value}");
+    }
+    let mut h = HeaderMap::new();
+    h.append(
+        LINK,
+        HeaderValue::from_static(r#"<https://a/prev>; rel="prev""#),
+    );
+    h.append(
+        LINK,
+        HeaderValue::from_static(r#"<https://a/n>; rel="next""#),
+    );
+    assert_eq!(paging::next_link(&h).as_deref(), Some("https://a/n"));
+}
+
+#[test]
+fn offset_paging_ends_on_an_empty_page_or_the_total() {
+    let o = paging::Offset::new(0, 100);
+    let o = o.advance(100, None).unwrap();
+    assert_eq!(o.start, 100);
+    // A short page is not the end (servers clamp silently).
+    let o = o.advance(50, None).unwrap();
+    assert_eq!(o.start, 150);
+    assert_eq!(o.advance(0, None), None);
+    assert_eq!(paging::Offset::new(1, 3).advance(3, Some(3)), None);
+}
+
+#[tokio::test]
+async fn a_page_stream_ends_with_its_first_error() {
+    let stream = paging::pages(0u32, |n| async move {
+        if n == 2 {
+            Err(HttpError::Config {
+                key: "k".into(),
+                message: "page 2 failed".into(),
+            })
+        } else {
+            Ok((n, Some(n + 1)))
+        }
+    });
+    let items: Vec<_> = stream.collect().await;
+    assert_eq!(items.len(), 3);
+    assert!(items[2].is_err());
+}
+
+#[tokio::test]
+async fn requests_to_one_host_are_limited() {
+    let server = MockServer::start().await;
+    Mock::given(path("/slow"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(200)))
+        .mount(&server)
+        .await;
+    let options = ClientOptions {
+        max_concurrency_per_host: 2,
+        ..ClientOptions::for_tests()
+    };
+    let c = HttpClient::new(options, Arc::new(PlainErrors)).unwrap();
+    let started = Instant::now();
+    let calls = (0..4).map(|_| c.send(Call::get(url(&server, "/slow"))));
+    for r in futures::future::join_all(calls).await {
+        r.unwrap();
+    }
+    // Four 200 ms answers two at a time take two rounds.
+    assert!(
+        started.elapsed() >= Duration::from_millis(390),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn settings_errors_name_the_key() {
+    let options = ClientOptions {
+        extra_ca_pem: vec![b"not a certificate".to_vec()],
+        ..ClientOptions::default()
+    };
+    let err = HttpClient::new(options, Arc::new(PlainErrors)).unwrap_err();
+    assert!(err.to_string().contains("`extra_ca_files`"), "{err}");
+    let options = ClientOptions {
+        proxy: Some("::not a url::".into()),
+        ..ClientOptions::default()
+    };
+    let err = HttpClient::new(options, Arc::new(PlainErrors)).unwrap_err();
+    assert!(err.to_string().contains("`proxy`"), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Config);
+}
+
+#[test]
+fn no_retries_policy_sends_once() {
+    assert_eq!(RetryPolicy::none().max_attempts, 1);
+}
