@@ -241,13 +241,8 @@ impl HttpError {
                 message,
                 tracking_id,
                 ..
-            } => {
-                err = err.with_message(message.clone());
-                if let Some(t) = tracking_id {
-                    err = err.with_tracking_id(t.clone());
-                }
             }
-            HttpError::Token {
+            | HttpError::Token {
                 message,
                 tracking_id,
                 ..
