@@ -31,6 +31,7 @@ pub struct Call {
     idempotent: bool,
     authenticated: bool,
     fail_fast: Vec<StatusCode>,
+    body_limit: Option<usize>,
 }
 
 impl Call {
@@ -44,6 +45,7 @@ impl Call {
             idempotent: true,
             authenticated: true,
             fail_fast: Vec::new(),
+            body_limit: None,
         }
     }
 
@@ -60,6 +62,7 @@ impl Call {
             idempotent: false,
             authenticated: true,
             fail_fast: Vec::new(),
+            body_limit: None,
         }
     }
 
@@ -93,6 +96,12 @@ impl Call {
     /// differently (a 504 on a large page is answered with a smaller page, not the same one).
     pub fn fail_fast_on(mut self, status: StatusCode) -> Self {
         self.fail_fast.push(status);
+        self
+    }
+
+    /// Caps this call's response body below the client's cap (an avatar, a photo).
+    pub fn limit_body(mut self, bytes: usize) -> Self {
+        self.body_limit = Some(bytes);
         self
     }
 
@@ -364,7 +373,11 @@ impl HttpClient {
         let mut resp = req.send().await.map_err(classify)?;
         let status = resp.status();
         let headers = std::mem::take(resp.headers_mut());
-        let limit = self.inner.options.max_body_bytes;
+        let limit = call
+            .body_limit
+            .map_or(self.inner.options.max_body_bytes, |l| {
+                l.min(self.inner.options.max_body_bytes)
+            });
         let too_large = || {
             Failure::Other(
                 HttpError::BodyTooLarge {

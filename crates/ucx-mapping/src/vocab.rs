@@ -26,6 +26,12 @@ pub const WEBEX_USERS: &[&str] = &[
     "region",
     "country",
     "routingPrefix",
+    "location",
+    "userType",
+    "orgId",
+    "externalId",
+    "nickName",
+    "manager",
 ];
 
 /// Attributes of Webex virtual objects and fax workspaces.
@@ -51,6 +57,16 @@ pub const WEBEX_VIRTUAL: &[&str] = &[
     "region",
     "country",
     "routingPrefix",
+    "location",
+    "userType",
+    "orgId",
+    "displayName",
+    "queueType",
+    "enabled",
+    "department",
+    "sipAddress",
+    "notes",
+    "tollFreeNumber",
 ];
 
 /// Attributes of CUCM end users (AXL).

@@ -1,0 +1,502 @@
+//! The Webex REST calls the connectors make, with Webex's paging quirks handled once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_stream::try_stream;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use serde::de::DeserializeOwned;
+use ucx_http::{Call, HttpClient, HttpError, Response, StatusCode, TokenCache, Url, paging};
+use ucx_sync_core::{ErrorKind, SourceError};
+
+use crate::avatar::{Avatar, AvatarError};
+use crate::config::{ConfigError, WebexConfig};
+use crate::error::{WebexErrors, source_error};
+use crate::ids::WebexId;
+use crate::wire::{
+    Location, NumberRow, Organization, PeoplePage, Person, ScimPage, TelephonyLocation,
+    WorkspaceNumbers,
+};
+
+/// A Webex API client for one organisation. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct WebexClient {
+    http: HttpClient,
+    anonymous: HttpClient,
+    base: Url,
+    identity: Url,
+    config: Arc<WebexConfig>,
+}
+
+impl WebexClient {
+    /// A client for `config`; checks the settings, sends nothing.
+    pub fn new(config: WebexConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let (base, identity) = config.urls()?;
+        let anonymous = HttpClient::new(config.http.clone(), Arc::new(WebexErrors))
+            .map_err(|e| ConfigError::new("http", e.to_string()))?;
+        let token_url = base
+            .join("access_token")
+            .map_err(|e| ConfigError::new("base_url", e.to_string()))?;
+        let source = config.credentials.token_source(&anonymous, token_url);
+        let http = anonymous.with_auth(Arc::new(TokenCache::new(source)));
+        Ok(Self {
+            http,
+            anonymous,
+            base,
+            identity,
+            config: Arc::new(config),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &WebexConfig {
+        &self.config
+    }
+
+    /// `base` + `path` with `params`, plus `orgId` when configured to send it.
+    fn url(&self, path: &str, params: &[(&str, &str)]) -> Result<Url, SourceError> {
+        let mut url = self.base.join(path).map_err(|e| {
+            SourceError::new(ErrorKind::Config, "build request URL").with_message(e.to_string())
+        })?;
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in params {
+                q.append_pair(k, v);
+            }
+            if self.config.send_org_id
+                && let Some(org) = self.config.org_param()
+            {
+                q.append_pair("orgId", &org);
+            }
+        }
+        Ok(url)
+    }
+
+    /// Whether the API answers with these credentials: one person read.
+    pub async fn check(&self) -> Result<(), SourceError> {
+        let url = self.url("people", &[("max", "1"), ("excludeStatus", "true")])?;
+        let resp = self
+            .http
+            .send(Call::get(url))
+            .await
+            .map_err(|e| source_error(e, "check people"))?;
+        resp.json::<PeoplePage>()
+            .map_err(|e| source_error(e, "check people"))?;
+        Ok(())
+    }
+
+    /// The people listing with calling data, page by page, following `Link` headers.
+    ///
+    /// - The parameters a next link drops (`callingData`, `excludeStatus`, `orgId`, a pushed
+    ///   down `email`) are appended again; a next link to another host is refused, since it
+    ///   would receive the token.
+    /// - An empty page ends the listing, whatever the link says.
+    /// - A 504 (Webex's answer to a page too large to assemble in time) is asked again with
+    ///   half the page size, down to `min_page_size`, where ordinary retries take over.
+    pub(crate) fn people(
+        &self,
+        email: Option<String>,
+    ) -> BoxStream<'static, Result<Vec<Person>, SourceError>> {
+        let this = self.clone();
+        try_stream! {
+            let mut required: Vec<(String, String)> = vec![
+                ("callingData".into(), "true".into()),
+                ("excludeStatus".into(), "true".into()),
+            ];
+            if let Some(e) = email {
+                required.push(("email".into(), e));
+            }
+            if this.config.send_org_id
+                && let Some(org) = this.config.org_param()
+            {
+                required.push(("orgId".into(), org));
+            }
+            let mut max = this.config.page_size;
+            let mut url = this.base.join("people").map_err(|e| {
+                SourceError::new(ErrorKind::Config, "list people").with_message(e.to_string())
+            })?;
+            ensure_params(&mut url, &required);
+            set_param(&mut url, "max", &max.to_string());
+            let mut pages = 0usize;
+            loop {
+                let mut call = Call::get(url.clone());
+                if max > this.config.min_page_size {
+                    call = call.fail_fast_on(StatusCode::GATEWAY_TIMEOUT);
+                }
+                let resp = match this.http.send(call).await {
+                    Ok(r) => r,
+                    Err(e) if e.status() == Some(StatusCode::GATEWAY_TIMEOUT)
+                        && max > this.config.min_page_size =>
+                    {
+                        max = (max / 2).max(this.config.min_page_size);
+                        tracing::warn!(page = pages + 1, max, "people page timed out at the gateway (504); asking again with a smaller page");
+                        set_param(&mut url, "max", &max.to_string());
+                        continue;
+                    }
+                    Err(e) => Err(source_error(e, "list people"))?,
+                };
+                pages += 1;
+                let page: PeoplePage = resp.json().map_err(|e| source_error(e, "list people"))?;
+                if page.items.is_empty() {
+                    break;
+                }
+                let next = paging::next_link(&resp.headers);
+                yield page.items;
+                match next {
+                    Some(next) => url = this.checked_next(&next, &url, &required, max)?,
+                    None => break,
+                }
+            }
+            tracing::debug!(pages, "people listing complete");
+        }
+        .boxed()
+    }
+
+    /// Validates a next link: same scheme, host and port as the API root, required parameters
+    /// restored, a `max=null` (seen from Webex) replaced, and not the page just read.
+    fn checked_next(
+        &self,
+        next: &str,
+        current: &Url,
+        required: &[(String, String)],
+        max: usize,
+    ) -> Result<Url, SourceError> {
+        let protocol = |m: String| SourceError::new(ErrorKind::Protocol, "list").with_message(m);
+        let mut url = self
+            .base
+            .join(next)
+            .map_err(|e| protocol(format!("next link does not parse: {e}")))?;
+        if url.scheme() != self.base.scheme()
+            || url.host_str() != self.base.host_str()
+            || url.port_or_known_default() != self.base.port_or_known_default()
+        {
+            return Err(protocol(format!(
+                "next link points to another server ({}); not following it with the token",
+                ucx_http::redact_url(&url)
+            )));
+        }
+        ensure_params(&mut url, required);
+        if url
+            .query_pairs()
+            .any(|(k, v)| k == "max" && v.parse::<usize>().is_err())
+        {
+            set_param(&mut url, "max", &max.to_string());
+        }
+        if &url == current {
+            return Err(protocol(
+                "the next link repeats the page just read; stopping instead of looping".into(),
+            ));
+        }
+        Ok(url)
+    }
+
+    /// Every item of a telephony or workspace listing: `Link` paging where the API sends it,
+    /// else `start`/`max` while pages come back full; an empty page ends it. `key` is the
+    /// collection's field (`huntGroups`, `queues`, `items`, ...).
+    pub(crate) async fn list_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        key: &str,
+        operation: &str,
+    ) -> Result<Vec<T>, SourceError> {
+        let max = self.config.feature_page_size;
+        let mut url = self.url(path, params)?;
+        set_param(&mut url, "max", &max.to_string());
+        let required: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| k != "max" && k != "start")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let mut out = Vec::new();
+        let mut start = 0usize;
+        loop {
+            let resp = self
+                .http
+                .send(Call::get(url.clone()))
+                .await
+                .map_err(|e| source_error(e, operation))?;
+            let items: Vec<T> = items_of(&resp, key).map_err(|e| source_error(e, operation))?;
+            let got = items.len();
+            out.extend(items);
+            if got == 0 {
+                break;
+            }
+            start += got;
+            url = match paging::next_link(&resp.headers) {
+                Some(next) => self.checked_next(&next, &url, &required, max)?,
+                None if got >= max => {
+                    let mut u = url.clone();
+                    set_param(&mut u, "start", &start.to_string());
+                    u
+                }
+                None => break,
+            };
+        }
+        Ok(out)
+    }
+
+    /// Locations by decoded id: name and address.
+    pub(crate) async fn locations(&self) -> Result<HashMap<String, Location>, SourceError> {
+        let list: Vec<Location> = self
+            .list_all("locations", &[], "items", "list locations")
+            .await?;
+        Ok(list
+            .into_iter()
+            .filter_map(|l| Some((WebexId::decode(&l.id)?.segment, l)))
+            .collect())
+    }
+
+    /// Calling locations by decoded id: routing prefix.
+    pub(crate) async fn telephony_locations(
+        &self,
+    ) -> Result<HashMap<String, TelephonyLocation>, SourceError> {
+        let list: Vec<TelephonyLocation> = self
+            .list_all(
+                "telephony/config/locations",
+                &[],
+                "locations",
+                "list calling locations",
+            )
+            .await?;
+        Ok(list
+            .into_iter()
+            .filter_map(|l| Some((WebexId::decode(&l.id)?.segment, l)))
+            .collect())
+    }
+
+    /// The organisation's name, or `None` when the token may not read it (403/404): the name
+    /// is a convenience attribute, not worth failing a sync for.
+    pub(crate) async fn organization_name(
+        &self,
+        org_id: &str,
+    ) -> Result<Option<String>, SourceError> {
+        let url = self
+            .base
+            .join(&format!("organizations/{org_id}"))
+            .map_err(|e| {
+                SourceError::new(ErrorKind::Config, "read organization").with_message(e.to_string())
+            })?;
+        match self.http.get_json::<Organization>(url).await {
+            Ok((org, _)) => Ok(org.display_name),
+            Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(403 | 404)) => {
+                tracing::warn!(error = %e, "cannot read the organization name; organization.name stays empty (set organization_name to provide it)");
+                Ok(None)
+            }
+            Err(e) => Err(source_error(e, "read organization")),
+        }
+    }
+
+    /// The organisation the token administers, when it is one: `(id, name)` from
+    /// `/organizations` (a partner token sees several, and must configure `org_id`).
+    pub(crate) async fn own_organization(
+        &self,
+    ) -> Result<Option<(String, Option<String>)>, SourceError> {
+        #[derive(serde::Deserialize)]
+        struct Org {
+            id: String,
+            #[serde(rename = "displayName", default)]
+            display_name: Option<String>,
+        }
+        let url = self.url("organizations", &[])?;
+        match self.http.send(Call::get(url)).await {
+            Ok(resp) => {
+                let orgs: Vec<Org> =
+                    items_of(&resp, "items").map_err(|e| source_error(e, "list organizations"))?;
+                Ok(match <[Org; 1]>::try_from(orgs) {
+                    Ok([org]) => Some((org.id, org.display_name)),
+                    Err(_) => None,
+                })
+            }
+            Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(403 | 404)) => Ok(None),
+            Err(e) => Err(source_error(e, "list organizations")),
+        }
+    }
+
+    /// The organisation records are tagged with: the configured one (its name configured or
+    /// read), or the token's own when it administers exactly one.
+    pub(crate) async fn organization(
+        &self,
+    ) -> Result<Option<(String, Option<String>)>, SourceError> {
+        let fixed = self.config.organization_name.clone();
+        match self.config.org_param() {
+            Some(org) => {
+                let name = match fixed {
+                    Some(n) => Some(n),
+                    None => self.organization_name(&org).await?,
+                };
+                Ok(Some((org, name)))
+            }
+            None => Ok(self
+                .own_organization()
+                .await?
+                .map(|(id, name)| (id, fixed.or(name)))),
+        }
+    }
+
+    /// The numbers of one workspace.
+    pub(crate) async fn workspace_numbers(
+        &self,
+        workspace_id: &str,
+    ) -> Result<WorkspaceNumbers, SourceError> {
+        let url = self.url(&format!("workspaces/{workspace_id}/features/numbers"), &[])?;
+        self.http
+            .get_json(url)
+            .await
+            .map(|(v, _)| v)
+            .map_err(|e| source_error(e, "read workspace numbers"))
+    }
+
+    /// Decoded ids of workspaces owning a number of type FAX.
+    pub(crate) async fn fax_number_owners(&self) -> Result<Vec<String>, SourceError> {
+        let rows: Vec<NumberRow> = self
+            .list_all(
+                "telephony/config/numbers",
+                &[("ownerType", "PLACE")],
+                "phoneNumbers",
+                "list numbers",
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| {
+                r.phone_number_type
+                    .as_deref()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("FAX"))
+            })
+            .filter_map(|r| r.owner?.id)
+            .filter_map(|id| WebexId::decode(&id).map(|i| i.segment))
+            .collect())
+    }
+
+    /// `externalId` by Common Identity UUID, from SCIM (`startIndex` paging, sorted by `id` so
+    /// pages neither repeat nor skip users).
+    pub(crate) async fn external_ids(&self) -> Result<HashMap<String, String>, SourceError> {
+        let op = "list SCIM users";
+        let org = self.config.org_uuid().ok_or_else(|| {
+            SourceError::new(ErrorKind::Config, op).with_message("org_id is required for SCIM")
+        })?;
+        let root = self
+            .identity
+            .join(&format!("{org}/v2/Users"))
+            .map_err(|e| SourceError::new(ErrorKind::Config, op).with_message(e.to_string()))?;
+        let mut out = HashMap::new();
+        let mut offset = Some(paging::Offset::new(1, 1000));
+        while let Some(o) = offset {
+            let mut url = root.clone();
+            url.query_pairs_mut()
+                .append_pair("attributes", "id,externalId")
+                .append_pair("sortBy", "id")
+                .append_pair("startIndex", &o.start.to_string())
+                .append_pair("count", &o.size.to_string());
+            let (page, _): (ScimPage, Response) = self
+                .http
+                .get_json(url)
+                .await
+                .map_err(|e| source_error(e, op))?;
+            let got = page.resources.len();
+            for u in page.resources {
+                if let Some(ext) = u.external_id.filter(|e| !e.is_empty()) {
+                    out.insert(u.id.to_ascii_lowercase(), ext);
+                }
+            }
+            // SCIM's startIndex is 1-based, so the total is reached past total + 1.
+            offset = o.advance(got, page.total_results.map(|t| t + 1));
+        }
+        Ok(out)
+    }
+
+    /// Fetches an avatar within the size cap and checks it is a PNG, JPEG or BMP image. Avatar
+    /// URLs point at a content host, so the request carries no token.
+    pub async fn avatar(&self, url: &str) -> Result<Avatar, AvatarError> {
+        let parsed = Url::parse(url).map_err(|_| AvatarError::BadUrl)?;
+        let limit = self.config.avatar_max_bytes;
+        let call = Call::get(parsed).anonymous().limit_body(limit);
+        match self.anonymous.send(call).await {
+            Ok(resp) => Avatar::from_bytes(resp.body),
+            Err(HttpError::BodyTooLarge { .. }) => Err(AvatarError::TooLarge { limit }),
+            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Err(AvatarError::NotFound),
+            Err(e) => Err(AvatarError::Fetch(Box::new(source_error(
+                e,
+                "fetch avatar",
+            )))),
+        }
+    }
+
+    /// Workspace listing for the virtual-object and fax sources (Webex Calling ones only).
+    pub(crate) async fn workspaces(&self) -> Result<Vec<crate::wire::Workspace>, SourceError> {
+        let list: Vec<crate::wire::Workspace> = self
+            .list_all(
+                "workspaces",
+                &[("calling", "webexCalling")],
+                "items",
+                "list workspaces",
+            )
+            .await?;
+        Ok(list
+            .into_iter()
+            .filter(|w| {
+                w.calling
+                    .as_ref()
+                    .and_then(|c| c.kind.as_deref())
+                    .is_none_or(|k| k.eq_ignore_ascii_case("webexCalling"))
+            })
+            .collect())
+    }
+
+    /// Looks up the numbers of `workspaces` with bounded concurrency, keeping their order.
+    pub(crate) async fn numbers_of(
+        &self,
+        workspaces: Vec<crate::wire::Workspace>,
+    ) -> Result<Vec<(crate::wire::Workspace, WorkspaceNumbers)>, SourceError> {
+        let n = self.config.lookup_concurrency.max(1);
+        futures::stream::iter(workspaces.into_iter().map(|w| async move {
+            let numbers = self.workspace_numbers(&w.id).await?;
+            Ok::<_, SourceError>((w, numbers))
+        }))
+        .buffered(n)
+        .try_collect()
+        .await
+    }
+}
+
+/// The array under `key` in a page.
+fn items_of<T: DeserializeOwned>(resp: &Response, key: &str) -> Result<Vec<T>, HttpError> {
+    let mut page: serde_json::Map<String, serde_json::Value> = resp.json()?;
+    match page.remove(key) {
+        None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+        Some(v) => serde_json::from_value(v)
+            .map_err(|e| HttpError::malformed(&resp.url, format!("`{key}`: {e}"))),
+    }
+}
+
+fn set_param(url: &mut Url, name: &str, value: &str) {
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != name)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs)
+        .append_pair(name, value);
+}
+
+fn ensure_params(url: &mut Url, required: &[(String, String)]) {
+    let missing: Vec<&(String, String)> = required
+        .iter()
+        .filter(|(k, _)| !url.query_pairs().any(|(qk, _)| qk == k.as_str()))
+        .collect();
+    if !missing.is_empty() {
+        tracing::debug!(
+            missing = ?missing.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            "next link dropped parameters; appending them again"
+        );
+        let mut q = url.query_pairs_mut();
+        for (k, v) in missing {
+            q.append_pair(k, v);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The Webex fax workspaces source: workspaces the fax rule selects, for Digital Fax.
+
+use async_stream::try_stream;
+use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use ucx_sync_core::{
+    Capabilities, ListRequest, ObjectKind, SourceAdapter, SourceError, SourceId, SourceRecord,
+};
+
+use crate::client::WebexClient;
+use crate::config::{ConfigError, WebexConfig};
+use crate::error::status_error;
+use crate::records;
+use crate::users::source_id;
+use crate::virtual_objects::{directory, split_workspaces};
+
+/// Imports the workspaces selected by [`FaxRule`](crate::FaxRule) as `FaxWorkspace` records:
+/// the product's "Cisco Webex Fax Workspaces" source. Source id `webex-fax:<org uuid>`.
+#[derive(Debug, Clone)]
+pub struct WebexFaxWorkspaces {
+    client: WebexClient,
+    id: SourceId,
+}
+
+impl WebexFaxWorkspaces {
+    /// The source for `config`; sends nothing until used.
+    pub fn new(config: WebexConfig) -> Result<Self, ConfigError> {
+        let id = source_id("webex-fax", &config);
+        Ok(Self {
+            client: WebexClient::new(config)?,
+            id,
+        })
+    }
+}
+
+#[async_trait]
+impl SourceAdapter for WebexFaxWorkspaces {
+    fn source_id(&self) -> &SourceId {
+        &self.id
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new([ObjectKind::FaxWorkspace])
+    }
+
+    async fn check(&self) -> Result<(), SourceError> {
+        self.client.check().await.map_err(status_error)
+    }
+
+    fn list(&self, request: ListRequest) -> BoxStream<'static, Result<SourceRecord, SourceError>> {
+        let client = self.client.clone();
+        let wanted = request.kinds.is_empty() || request.kinds.contains(&ObjectKind::FaxWorkspace);
+        try_stream! {
+            if !wanted {
+                return;
+            }
+            let (dir, org) = directory(&client).await?;
+            let (fax, _others) = split_workspaces(&client).await?;
+            for (w, numbers) in client.numbers_of(fax).await? {
+                if let Some(r) = records::workspace(ObjectKind::FaxWorkspace, &w, &numbers, org.as_deref(), &dir) {
+                    yield r;
+                }
+            }
+        }
+        .boxed()
+    }
+}

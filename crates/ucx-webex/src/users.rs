@@ -1,0 +1,144 @@
+//! The Webex users source: people with their calling data, keyed by email.
+
+use async_stream::try_stream;
+use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use ucx_filter::Filter;
+use ucx_sync_core::{
+    Capabilities, ListRequest, ObjectKind, SourceAdapter, SourceError, SourceId, SourceRecord,
+};
+
+use crate::client::WebexClient;
+use crate::config::{ConfigError, WebexConfig};
+use crate::error::status_error;
+use crate::ids::WebexId;
+use crate::records::{self, Directory, Skip};
+
+/// Imports Webex users (`/v1/people?callingData=true`) joined with their locations: the
+/// product's "Cisco Webex Users" source. Source id `webex-users:<org uuid>`.
+#[derive(Debug, Clone)]
+pub struct WebexUsers {
+    client: WebexClient,
+    id: SourceId,
+}
+
+impl WebexUsers {
+    /// The source for `config`; sends nothing until used.
+    pub fn new(config: WebexConfig) -> Result<Self, ConfigError> {
+        let id = source_id("webex-users", &config);
+        Ok(Self {
+            client: WebexClient::new(config)?,
+            id,
+        })
+    }
+
+    /// The client, for avatars and direct calls.
+    pub fn client(&self) -> &WebexClient {
+        &self.client
+    }
+}
+
+/// `<prefix>:<org uuid>`, or `<prefix>:default` when no organisation is configured.
+pub(crate) fn source_id(prefix: &str, config: &WebexConfig) -> SourceId {
+    let org = config.org_uuid().unwrap_or_else(|| "default".to_owned());
+    SourceId::new(format!("{prefix}:{org}"))
+}
+
+/// The part of a filter Webex can apply: an exact `email` that every match must have (the
+/// People API's `email` parameter). Everything else is evaluated locally only.
+pub fn email_push_down(filter: &Filter) -> Option<String> {
+    match filter {
+        Filter::Equality(attr, value) if attr.is("email") => {
+            let v = std::str::from_utf8(value).ok()?;
+            (!v.is_empty()).then(|| v.to_owned())
+        }
+        Filter::And(children) => children.iter().find_map(email_push_down),
+        _ => None,
+    }
+}
+
+/// Locations, calling locations, the organisation and (by option) SCIM external ids.
+async fn users_directory(client: &WebexClient) -> Result<Directory, SourceError> {
+    let mut dir = Directory {
+        locations: client.locations().await?,
+        calling: client.telephony_locations().await?,
+        ..Directory::default()
+    };
+    if let Some((org, name)) = client.organization().await?
+        && let Some(id) = WebexId::decode(&org)
+    {
+        dir.org_names.insert(id.segment, name);
+    }
+    if client.config().include_external_id {
+        dir.external_ids = client.external_ids().await?;
+    }
+    Ok(dir)
+}
+
+/// Reads the name of an organisation met for the first time (a partner token lists people of
+/// several).
+async fn learn_org(
+    client: &WebexClient,
+    dir: &mut Directory,
+    org_id: Option<&str>,
+) -> Result<(), SourceError> {
+    let Some(raw) = org_id else { return Ok(()) };
+    let Some(org) = WebexId::decode(raw) else {
+        return Ok(());
+    };
+    if dir.org_names.contains_key(&org.segment) {
+        return Ok(());
+    }
+    let name = match &client.config().organization_name {
+        Some(n) => Some(n.clone()),
+        None => client.organization_name(raw).await?,
+    };
+    dir.org_names.insert(org.segment, name);
+    Ok(())
+}
+
+#[async_trait]
+impl SourceAdapter for WebexUsers {
+    fn source_id(&self) -> &SourceId {
+        &self.id
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let mut c = Capabilities::new([ObjectKind::User]);
+        c.filter_push_down = true;
+        c.max_page_size = Some(self.client.config().page_size);
+        c
+    }
+
+    async fn check(&self) -> Result<(), SourceError> {
+        self.client.check().await.map_err(status_error)
+    }
+
+    fn list(&self, request: ListRequest) -> BoxStream<'static, Result<SourceRecord, SourceError>> {
+        let client = self.client.clone();
+        let wanted = request.kinds.is_empty() || request.kinds.contains(&ObjectKind::User);
+        let email = request.filter.as_ref().and_then(email_push_down);
+        try_stream! {
+            if !wanted {
+                return;
+            }
+            let mut dir = users_directory(&client).await?;
+            let (mut people, mut skipped) = (client.people(email), [0usize; 2]);
+            while let Some(page) = people.next().await {
+                for person in page? {
+                    learn_org(&client, &mut dir, person.org_id.as_deref()).await?;
+                    match records::person(person, &dir) {
+                        Ok(record) => yield record,
+                        Err(Skip::NoEmail) => skipped[0] += 1,
+                        Err(Skip::NotAPerson) => skipped[1] += 1,
+                    }
+                }
+            }
+            if skipped != [0, 0] {
+                tracing::info!(without_email = skipped[0], bots_and_apps = skipped[1], "people not imported");
+            }
+        }
+        .boxed()
+    }
+}
