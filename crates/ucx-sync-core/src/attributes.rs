@@ -298,43 +298,109 @@ where
             .map(|(k, vs)| (k, vs.into_iter().collect()))
             .collect();
         pending.sort_by(|a, b| cmp_ignore_case(a.0.as_ref(), b.0.as_ref()));
-        // Exact sizes up front: one allocation each, side by side, no shrinking afterwards.
         let bytes: usize = pending
             .iter()
             .map(|(k, vs)| k.as_ref().len() + vs.iter().map(|v| v.as_ref().len()).sum::<usize>())
             .sum();
-        let mut out = Attributes {
-            buf: String::with_capacity(bytes),
-            names: Vec::with_capacity(pending.len()),
-            values: Vec::with_capacity(pending.iter().map(|(_, vs)| vs.len() + 1).sum()),
-            layout: 0,
-        };
-        for (name, vals) in pending {
-            let merge = out
-                .names
-                .last()
-                .is_some_and(|last| cmp_ignore_case(out.name_of(last), name.as_ref()).is_eq());
-            if !merge {
-                let name = name.as_ref();
-                let start = offset(out.buf.len());
-                out.buf.push_str(name);
-                out.names.push(NameEntry {
-                    key: prefix_key(name),
-                    name: (start, offset(out.buf.len())),
-                    first: offset(out.values.len()),
-                    count: 0,
-                });
-            }
+        let values = pending.iter().map(|(_, vs)| vs.len() + 1).sum();
+        let mut b = Builder::with_capacity(bytes, pending.len(), values);
+        for (name, vals) in &pending {
+            b.name(name.as_ref());
             for v in vals {
-                let v = v.as_ref();
-                let start = offset(out.buf.len());
-                out.buf.push_str(v);
-                out.values.push((start, offset(out.buf.len())));
-                if let Some(last) = out.names.last_mut() {
-                    last.count += 1;
-                }
+                b.value(v.as_ref());
             }
         }
+        b.finish()
+    }
+}
+
+impl Attributes {
+    /// Builds the bag from `(name, value)` pairs; a name given several times (in any case) has
+    /// those values, in order. The cheap way for a connector to build a record: no list per
+    /// name.
+    ///
+    /// ```
+    /// let a = ucx_sync_core::Attributes::from_pairs([("mail", "a@x"), ("cn", "A"), ("Mail", "b@x")]);
+    /// assert_eq!(a.get("mail").collect::<Vec<_>>(), ["a@x", "b@x"]);
+    /// ```
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Attributes {
+        // Sorted by the 8-byte folded prefix first: most comparisons are one integer compare.
+        let mut pairs: Vec<(u64, K, V)> = pairs
+            .into_iter()
+            .map(|(k, v)| (prefix_key(k.as_ref()), k, v))
+            .collect();
+        // Stable: values of one name keep their order.
+        pairs.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| cmp_ignore_case(a.1.as_ref(), b.1.as_ref()))
+        });
+        let bytes = pairs
+            .iter()
+            .map(|(_, k, v)| k.as_ref().len() + v.as_ref().len())
+            .sum();
+        let mut b = Builder::with_capacity(bytes, pairs.len(), 2 * pairs.len());
+        for (_, name, value) in &pairs {
+            b.name(name.as_ref());
+            b.value(value.as_ref());
+        }
+        b.finish()
+    }
+}
+
+/// Lays out a bag from names in sorted order, each followed by its values.
+struct Builder {
+    out: Attributes,
+}
+
+impl Builder {
+    /// Exact (or upper-bound) sizes up front: one allocation each, side by side, no shrinking
+    /// afterwards.
+    fn with_capacity(bytes: usize, names: usize, values: usize) -> Self {
+        Self {
+            out: Attributes {
+                buf: String::with_capacity(bytes),
+                names: Vec::with_capacity(names),
+                values: Vec::with_capacity(values),
+                layout: 0,
+            },
+        }
+    }
+
+    /// Starts `name`, or continues the previous name when equal without case.
+    fn name(&mut self, name: &str) {
+        let out = &mut self.out;
+        let key = prefix_key(name);
+        let merge = out
+            .names
+            .last()
+            .is_some_and(|last| last.key == key && out.name_of(last).eq_ignore_ascii_case(name));
+        if !merge {
+            let start = offset(out.buf.len());
+            out.buf.push_str(name);
+            out.names.push(NameEntry {
+                key,
+                name: (start, offset(out.buf.len())),
+                first: offset(out.values.len()),
+                count: 0,
+            });
+        }
+    }
+
+    /// Adds a value to the current name.
+    fn value(&mut self, v: &str) {
+        let out = &mut self.out;
+        let start = offset(out.buf.len());
+        out.buf.push_str(v);
+        out.values.push((start, offset(out.buf.len())));
+        if let Some(last) = out.names.last_mut() {
+            last.count += 1;
+        }
+    }
+
+    fn finish(self) -> Attributes {
+        let mut out = self.out;
         // The first non-blank value of each name, trimmed, after the values (written in place:
         // a temporary allocation here would scatter records over the heap).
         for j in 0..out.names.len() {

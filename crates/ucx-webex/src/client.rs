@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_stream::try_stream;
 use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use ucx_http::{Call, HttpClient, HttpError, Response, StatusCode, TokenCache, Url, paging};
 use ucx_sync_core::{ErrorKind, SourceError};
@@ -18,6 +18,8 @@ use crate::wire::{
     Location, NumberRow, Organization, PeoplePage, Person, ScimPage, TelephonyLocation,
     WorkspaceNumbers,
 };
+
+type PeopleResult = Result<(PeoplePage, Option<(Url, usize)>), SourceError>;
 
 /// A Webex API client for one organisation. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -95,6 +97,9 @@ impl WebexClient {
     /// - An empty page ends the listing, whatever the link says.
     /// - A 504 (Webex's answer to a page too large to assemble in time) is asked again with
     ///   half the page size, down to `min_page_size`, where ordinary retries take over.
+    /// - The next page is fetched and parsed while the caller converts the current one, so the
+    ///   listing runs at the API's pace rather than the sum of both. Dropping the stream
+    ///   cancels that request.
     pub(crate) fn people(
         &self,
         email: Option<String>,
@@ -108,50 +113,80 @@ impl WebexClient {
             if let Some(e) = email {
                 required.push(("email".into(), e));
             }
-            if this.config.send_org_id
-                && let Some(org) = this.config.org_param()
-            {
+            if let (true, Some(org)) = (this.config.send_org_id, this.config.org_param()) {
                 required.push(("orgId".into(), org));
             }
-            let mut max = this.config.page_size;
+            let required = Arc::new(required);
             let mut url = this.base.join("people").map_err(|e| {
                 SourceError::new(ErrorKind::Config, "list people").with_message(e.to_string())
             })?;
             ensure_params(&mut url, &required);
-            set_param(&mut url, "max", &max.to_string());
+            set_param(&mut url, "max", &this.config.page_size.to_string());
+            let mut pending = Some(this.prefetch_people(url, this.config.page_size, required.clone()));
             let mut pages = 0usize;
-            loop {
-                let mut call = Call::get(url.clone());
-                if max > this.config.min_page_size {
-                    call = call.fail_fast_on(StatusCode::GATEWAY_TIMEOUT);
-                }
-                let resp = match this.http.send(call).await {
-                    Ok(r) => r,
-                    Err(e) if e.status() == Some(StatusCode::GATEWAY_TIMEOUT)
-                        && max > this.config.min_page_size =>
-                    {
-                        max = (max / 2).max(this.config.min_page_size);
-                        tracing::warn!(page = pages + 1, max, "people page timed out at the gateway (504); asking again with a smaller page");
-                        set_param(&mut url, "max", &max.to_string());
-                        continue;
-                    }
-                    Err(e) => Err(source_error(e, "list people"))?,
-                };
+            while let Some(handle) = pending.take() {
+                let (page, next) = handle.await?;
                 pages += 1;
-                let page: PeoplePage = resp.json().map_err(|e| source_error(e, "list people"))?;
                 if page.items.is_empty() {
                     break;
                 }
-                let next = paging::next_link(&resp.headers);
-                yield page.items;
-                match next {
-                    Some(next) => url = this.checked_next(&next, &url, &required, max)?,
-                    None => break,
+                if let Some((url, max)) = next {
+                    pending = Some(this.prefetch_people(url, max, required.clone()));
                 }
+                yield page.items;
             }
             tracing::debug!(pages, "people listing complete");
         }
         .boxed()
+    }
+
+    /// Starts fetching one people page on the runtime; the handle cancels it when dropped.
+    fn prefetch_people(
+        &self,
+        url: Url,
+        max: usize,
+        required: Arc<Vec<(String, String)>>,
+    ) -> futures::future::RemoteHandle<PeopleResult> {
+        let this = self.clone();
+        let (task, handle) =
+            async move { this.people_page(url, max, &required).await }.remote_handle();
+        tokio::spawn(task);
+        handle
+    }
+
+    /// One people page (shrinking it on a 504), parsed, with the checked next link and the
+    /// page size that worked.
+    async fn people_page(
+        &self,
+        mut url: Url,
+        mut max: usize,
+        required: &[(String, String)],
+    ) -> PeopleResult {
+        let min = self.config.min_page_size;
+        let resp = loop {
+            let mut call = Call::get(url.clone());
+            if max > min {
+                call = call.fail_fast_on(StatusCode::GATEWAY_TIMEOUT);
+            }
+            match self.http.send(call).await {
+                Ok(r) => break r,
+                Err(e) if e.status() == Some(StatusCode::GATEWAY_TIMEOUT) && max > min => {
+                    max = (max / 2).max(min);
+                    tracing::warn!(
+                        max,
+                        "people page timed out at the gateway (504); asking again with a smaller page"
+                    );
+                    set_param(&mut url, "max", &max.to_string());
+                }
+                Err(e) => return Err(source_error(e, "list people")),
+            }
+        };
+        let page: PeoplePage = resp.json().map_err(|e| source_error(e, "list people"))?;
+        let next = match paging::next_link(&resp.headers) {
+            Some(next) => Some((self.checked_next(&next, &url, required, max)?, max)),
+            None => None,
+        };
+        Ok((page, next))
     }
 
     /// Validates a next link: same scheme, host and port as the API root, required parameters

@@ -4,12 +4,11 @@
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
-const LENIENT: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
-);
+const LENIENT_CONFIG: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+    .with_decode_allow_trailing_bits(true);
+const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT_CONFIG);
+const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT_CONFIG);
 
 /// The parts of a decoded Webex id `ciscospark://<region or cluster>/<TYPE>/<id>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,16 +36,12 @@ impl WebexId {
         if raw.is_empty() {
             return None;
         }
-        let normalised: String = raw
-            .trim_end_matches('=')
-            .chars()
-            .map(|c| match c {
-                '-' => '+',
-                '_' => '/',
-                c => c,
-            })
-            .collect();
-        if let Ok(bytes) = LENIENT.decode(normalised.as_bytes())
+        let engine = if raw.contains(['-', '_']) {
+            &URL_SAFE
+        } else {
+            &STANDARD
+        };
+        if let Ok(bytes) = engine.decode(raw)
             && let Ok(text) = std::str::from_utf8(&bytes)
             && let Some(path) = text.strip_prefix("ciscospark://")
         {
@@ -57,10 +52,12 @@ impl WebexId {
                 "PLACES" => "PLACE".to_owned(),
                 k => k.to_owned(),
             };
-            return Some(WebexId {
-                kind,
-                segment: segment.to_lowercase(),
-            });
+            let segment = if segment.is_ascii() {
+                segment.to_ascii_lowercase()
+            } else {
+                segment.to_lowercase()
+            };
+            return Some(WebexId { kind, segment });
         }
         if is_uuid(raw) {
             return Some(WebexId {

@@ -1,6 +1,7 @@
 //! Webex objects into source records, under the attribute names `docs/connectors/webex.md`
 //! documents and the mapping rules read.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use ucx_sync_core::{Attributes, ObjectKind, SourceRecord};
@@ -11,30 +12,45 @@ use crate::wire::{
     WorkspaceNumbers,
 };
 
-/// Attribute values gathered for one record; blank values are left out, so a missing value and
-/// an empty one read the same to filters and rules.
+/// Attribute values gathered for one record, borrowed from the page where possible; blank
+/// values are left out, so a missing value and an empty one read the same to filters and rules.
 #[derive(Default)]
-pub(crate) struct Attrs(Vec<(&'static str, String)>);
+pub(crate) struct Attrs<'a>(Vec<(&'static str, Cow<'a, str>)>);
 
-impl Attrs {
-    pub(crate) fn set(&mut self, name: &'static str, value: Option<impl AsRef<str>>) {
-        if let Some(v) = value {
-            let v = v.as_ref().trim();
-            if !v.is_empty() {
-                self.0.push((name, v.to_owned()));
+impl<'a> Attrs<'a> {
+    pub(crate) fn set(&mut self, name: &'static str, value: Option<&'a str>) {
+        if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
+            self.0.push((name, Cow::Borrowed(v)));
+        }
+    }
+
+    pub(crate) fn set_cow(&mut self, name: &'static str, value: Option<Cow<'a, str>>) {
+        match value {
+            Some(Cow::Borrowed(v)) => self.set(name, Some(v)),
+            Some(Cow::Owned(v)) if !v.trim().is_empty() => {
+                self.0.push((name, Cow::Owned(v.trim().to_owned())));
             }
+            _ => {}
         }
     }
 
     fn build(self) -> Attributes {
-        self.0.into_iter().map(|(k, v)| (k, [v])).collect()
+        Attributes::from_pairs(self.0)
     }
 }
 
 /// A phone number with the punctuation people type removed (`+1 408 526 7209` →
-/// `+14085267209`): Webex returns both forms, the users database wants E.164.
-pub(crate) fn e164(raw: &str) -> Option<String> {
+/// `+14085267209`): Webex returns both forms, the users database wants E.164. A number that
+/// is already clean is borrowed as is.
+pub(crate) fn e164(raw: &str) -> Option<Cow<'_, str>> {
     let raw = raw.trim();
+    let clean = raw
+        .bytes()
+        .enumerate()
+        .all(|(i, b)| b.is_ascii_digit() || (b == b'+' && i == 0));
+    if clean {
+        return (!raw.is_empty() && raw != "+").then_some(Cow::Borrowed(raw));
+    }
     let mut out = String::with_capacity(raw.len());
     for (i, c) in raw.chars().enumerate() {
         match c {
@@ -42,24 +58,28 @@ pub(crate) fn e164(raw: &str) -> Option<String> {
             '0'..='9' => out.push(c),
             ' ' | '-' | '(' | ')' | '.' | '/' => {}
             // Letters or a second '+': not a number to normalise; keep it as given.
-            _ => return Some(raw.to_owned()),
+            _ => return Some(Cow::Borrowed(raw)),
         }
     }
-    (!out.is_empty() && out != "+").then_some(out)
+    (!out.is_empty() && out != "+").then_some(Cow::Owned(out))
 }
 
 /// The routing prefix and extension joined, or the given ESN.
-fn esn(given: Option<&str>, prefix: Option<&str>, extension: Option<&str>) -> Option<String> {
-    if let Some(e) = given.filter(|e| !e.trim().is_empty()) {
-        return Some(e.trim().to_owned());
+fn esn<'a>(
+    given: Option<&'a str>,
+    prefix: Option<&str>,
+    extension: Option<&str>,
+) -> Option<Cow<'a, str>> {
+    if let Some(e) = given.map(str::trim).filter(|e| !e.is_empty()) {
+        return Some(Cow::Borrowed(e));
     }
     match (prefix.map(str::trim), extension.map(str::trim)) {
-        (Some(p), Some(x)) if !p.is_empty() && !x.is_empty() => Some(format!("{p}{x}")),
+        (Some(p), Some(x)) if !p.is_empty() && !x.is_empty() => Some(Cow::Owned(format!("{p}{x}"))),
         _ => None,
     }
 }
 
-/// What the users listing joins people with.
+/// What records are joined with: locations, organisations, SCIM ids.
 #[derive(Debug, Default)]
 pub(crate) struct Directory {
     /// Locations by decoded id.
@@ -70,36 +90,81 @@ pub(crate) struct Directory {
     pub org_names: HashMap<String, Option<String>>,
     /// SCIM `externalId` by Common Identity UUID.
     pub external_ids: HashMap<String, String>,
+    /// Decoded segments of the location and organisation ids seen, by raw id: every person
+    /// repeats one of a handful, so each is decoded once.
+    segments: HashMap<String, String>,
 }
 
 impl Directory {
-    fn location_of(&self, id: Option<&str>) -> (Option<&Location>, Option<&TelephonyLocation>) {
-        let Some(seg) = id.and_then(WebexId::decode).map(|i| i.segment) else {
-            return (None, None);
-        };
-        (self.locations.get(&seg), self.calling.get(&seg))
+    /// Remembers the decoded segment of `raw` (a location or organisation id).
+    pub(crate) fn learn(&mut self, raw: &str) -> Option<&str> {
+        if !self.segments.contains_key(raw) {
+            let seg = WebexId::decode(raw)?.segment;
+            self.segments.insert(raw.to_owned(), seg);
+        }
+        self.segments.get(raw).map(String::as_str)
     }
 
-    fn set_org(&self, a: &mut Attrs, org_id: Option<&str>) {
-        if let Some(org) = org_id.and_then(WebexId::decode) {
-            a.set(
-                "organization.name",
-                self.org_names.get(&org.segment).cloned().flatten(),
-            );
-            a.set("orgId", Some(org.segment));
+    /// A directory of these locations, their raw ids learnt.
+    pub(crate) fn new(
+        locations: HashMap<String, Location>,
+        calling: HashMap<String, TelephonyLocation>,
+    ) -> Self {
+        let segments = locations
+            .iter()
+            .map(|(seg, l)| (l.id.clone(), seg.clone()))
+            .chain(calling.iter().map(|(seg, l)| (l.id.clone(), seg.clone())))
+            .collect();
+        Self {
+            locations,
+            calling,
+            segments,
+            ..Self::default()
         }
     }
 
-    fn set_location(&self, a: &mut Attrs, id: Option<&str>, name: Option<&str>) -> Option<String> {
+    fn segment<'s>(&'s self, raw: &str) -> Option<Cow<'s, str>> {
+        match self.segments.get(raw) {
+            Some(s) => Some(Cow::Borrowed(s)),
+            None => WebexId::decode(raw).map(|i| Cow::Owned(i.segment)),
+        }
+    }
+
+    fn location_of(&self, id: Option<&str>) -> (Option<&Location>, Option<&TelephonyLocation>) {
+        let Some(seg) = id.and_then(|raw| self.segment(raw)) else {
+            return (None, None);
+        };
+        (
+            self.locations.get(seg.as_ref()),
+            self.calling.get(seg.as_ref()),
+        )
+    }
+
+    fn set_org<'a>(&'a self, a: &mut Attrs<'a>, org_id: Option<&str>) {
+        if let Some(org) = org_id.and_then(|raw| self.segment(raw)) {
+            a.set(
+                "organization.name",
+                self.org_names.get(org.as_ref()).and_then(Option::as_deref),
+            );
+            a.set_cow("orgId", Some(org));
+        }
+    }
+
+    /// Sets the location attributes; returns the routing prefix.
+    fn set_location<'a>(
+        &'a self,
+        a: &mut Attrs<'a>,
+        id: Option<&str>,
+        name: Option<&'a str>,
+    ) -> Option<&'a str> {
         let (loc, calling) = self.location_of(id);
         let name = name
-            .map(str::to_owned)
-            .or_else(|| loc.and_then(|l| l.name.clone()))
-            .or_else(|| calling.and_then(|c| c.name.clone()));
-        a.set("location.name", name.as_deref());
-        a.set("location", name.as_deref());
-        let prefix = calling.and_then(|c| c.routing_prefix.clone());
-        a.set("routingPrefix", prefix.as_deref());
+            .or_else(|| loc.and_then(|l| l.name.as_deref()))
+            .or_else(|| calling.and_then(|c| c.name.as_deref()));
+        a.set("location.name", name);
+        a.set("location", name);
+        let prefix = calling.and_then(|c| c.routing_prefix.as_deref());
+        a.set("routingPrefix", prefix);
         prefix
     }
 }
@@ -113,8 +178,16 @@ pub(crate) enum Skip {
     NotAPerson,
 }
 
+fn numbers_of<'a>(p: &'a Person, kind: &'a str) -> impl Iterator<Item = &'a PhoneNumber> {
+    p.phone_numbers.iter().filter(move |n| {
+        n.kind
+            .as_deref()
+            .is_some_and(|k| k.eq_ignore_ascii_case(kind))
+    })
+}
+
 /// A person as a `User` record, keyed by email.
-pub(crate) fn person(p: Person, dir: &Directory) -> Result<SourceRecord, Skip> {
+pub(crate) fn person(p: &Person, dir: &Directory) -> Result<SourceRecord, Skip> {
     if p.kind
         .as_deref()
         .is_some_and(|k| !k.eq_ignore_ascii_case("person"))
@@ -137,37 +210,35 @@ pub(crate) fn person(p: Person, dir: &Directory) -> Result<SourceRecord, Skip> {
     a.set("avatarUrl", p.avatar.as_deref());
     a.set("userType", Some(ObjectKind::User.filter_name()));
 
-    let numbers = |kind: &'static str| numbers_of(&p, kind);
-    let primary_work = numbers("work")
+    let primary_work = numbers_of(p, "work")
         .find(|n| n.primary == Some(true))
-        .or_else(|| numbers("work").next());
-    a.set(
+        .or_else(|| numbers_of(p, "work").next());
+    a.set_cow(
         "phoneNumber",
         primary_work.and_then(|n| n.value.as_deref()).and_then(e164),
     );
-    for n in numbers("work") {
-        a.set("workPhone", n.value.as_deref().and_then(e164));
+    for n in numbers_of(p, "work") {
+        a.set_cow("workPhone", n.value.as_deref().and_then(e164));
     }
-    a.set(
-        "mobilePhone",
-        numbers("mobile")
+    let first = |kind| {
+        numbers_of(p, kind)
             .find_map(|n| n.value.as_deref())
-            .and_then(e164),
-    );
-    a.set(
-        "faxNumber",
-        numbers("fax")
-            .find_map(|n| n.value.as_deref())
-            .and_then(e164),
-    );
-    let work_extension = numbers("work_extension").find_map(|n| n.value.clone());
+            .and_then(e164)
+    };
+    a.set_cow("mobilePhone", first("mobile"));
+    a.set_cow("faxNumber", first("fax"));
 
     let prefix = dir.set_location(&mut a, p.location_id.as_deref(), None);
-    let esn_value = match (&prefix, &p.extension) {
-        (Some(_), Some(_)) => esn(None, prefix.as_deref(), p.extension.as_deref()),
-        _ => work_extension.or_else(|| esn(None, prefix.as_deref(), p.extension.as_deref())),
+    let computed = esn(None, prefix, p.extension.as_deref());
+    let esn_value = match (&computed, prefix) {
+        (Some(_), Some(_)) => computed,
+        // Without a known routing prefix the work_extension number is the ESN.
+        _ => numbers_of(p, "work_extension")
+            .find_map(|n| n.value.as_deref())
+            .map(Cow::Borrowed)
+            .or(computed),
     };
-    a.set("esn", esn_value.as_deref());
+    a.set_cow("esn", esn_value);
 
     let address = p
         .addresses
@@ -189,23 +260,15 @@ pub(crate) fn person(p: Person, dir: &Directory) -> Result<SourceRecord, Skip> {
 
     let ci = WebexId::decode(&p.id).map(|i| i.segment);
     a.set("nativeUserId", Some(&p.id));
-    a.set("commonIdentityId", ci.as_deref());
     if let Some(ext) = ci.as_ref().and_then(|c| dir.external_ids.get(c)) {
         a.set("externalId", Some(ext));
     }
+    a.set_cow("commonIdentityId", ci.clone().map(Cow::Owned));
     let mut record = SourceRecord::new(ObjectKind::User, email).with_attributes(a.build());
     if let Some(ci) = ci {
         record = record.with_stable_id(ci);
     }
     Ok(record)
-}
-
-fn numbers_of<'a>(p: &'a Person, kind: &'a str) -> impl Iterator<Item = &'a PhoneNumber> {
-    p.phone_numbers.iter().filter(move |n| {
-        n.kind
-            .as_deref()
-            .is_some_and(|k| k.eq_ignore_ascii_case(kind))
-    })
 }
 
 /// The shared tail of every virtual object: kind, ids, number, location, organisation.
@@ -222,23 +285,28 @@ struct Virtual<'a> {
     location_name: Option<&'a str>,
 }
 
-fn virtual_record(v: Virtual<'_>, mut a: Attrs, dir: &Directory) -> Option<SourceRecord> {
+fn virtual_record<'a>(
+    v: Virtual<'a>,
+    mut a: Attrs<'a>,
+    dir: &'a Directory,
+) -> Option<SourceRecord> {
     let decoded = WebexId::decode(v.id)?;
     a.set("name", v.name);
     a.set("userType", Some(v.kind.filter_name()));
-    a.set("phoneNumber", v.phone.and_then(e164));
+    a.set_cow("phoneNumber", v.phone.and_then(e164));
     a.set("extension", v.extension);
     let prefix = dir
         .set_location(&mut a, v.location_id, v.location_name)
-        .or_else(|| v.prefix.map(str::to_owned));
+        .or(v.prefix);
     if v.prefix.is_some() {
         a.set("routingPrefix", v.prefix);
     }
-    a.set("esn", esn(v.esn, prefix.as_deref(), v.extension).as_deref());
+    a.set_cow("esn", esn(v.esn, prefix, v.extension));
     dir.set_org(&mut a, v.org_id);
     a.set("nativeUserId", Some(v.id));
-    a.set("commonIdentityId", Some(&decoded.segment));
-    Some(SourceRecord::new(v.kind, &decoded.segment).with_attributes(a.build()))
+    let record = SourceRecord::new(v.kind, &decoded.segment);
+    a.set_cow("commonIdentityId", Some(Cow::Owned(decoded.segment)));
+    Some(record.with_attributes(a.build()))
 }
 
 /// A hunt group, call queue or auto attendant.
@@ -249,7 +317,7 @@ pub(crate) fn feature(
     dir: &Directory,
 ) -> Option<SourceRecord> {
     let mut a = Attrs::default();
-    a.set("enabled", f.enabled.map(|b| b.to_string()));
+    a.set_cow("enabled", f.enabled.map(|b| Cow::Owned(b.to_string())));
     if kind == ObjectKind::CallQueue {
         a.set(
             "queueType",
@@ -303,7 +371,8 @@ pub(crate) fn virtual_line(
         .display_name
         .clone()
         .or_else(|| (!joined.is_empty()).then_some(joined));
-    a.set("displayName", name.as_deref());
+    a.set_cow("displayName", name.clone().map(Cow::Owned));
+    a.set_cow("name", name.map(Cow::Owned));
     let n = v.number.as_ref();
     let loc = v.location.as_ref();
     virtual_record(
@@ -311,7 +380,7 @@ pub(crate) fn virtual_line(
             kind: ObjectKind::VirtualLine,
             id: &v.id,
             org_id,
-            name: name.as_deref(),
+            name: None,
             phone: n.and_then(|n| n.external.as_deref()),
             extension: n.and_then(|n| n.extension.as_deref()),
             esn: n.and_then(|n| n.esn.as_deref()),
@@ -347,7 +416,7 @@ pub(crate) fn workspace(
     );
     a.set("notes", w.notes.as_deref());
     if kind == ObjectKind::FaxWorkspace {
-        a.set(
+        a.set_cow(
             "faxNumber",
             primary.and_then(|n| n.external.as_deref()).and_then(e164),
         );

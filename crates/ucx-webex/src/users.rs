@@ -60,11 +60,10 @@ pub fn email_push_down(filter: &Filter) -> Option<String> {
 
 /// Locations, calling locations, the organisation and (by option) SCIM external ids.
 async fn users_directory(client: &WebexClient) -> Result<Directory, SourceError> {
-    let mut dir = Directory {
-        locations: client.locations().await?,
-        calling: client.telephony_locations().await?,
-        ..Directory::default()
-    };
+    let mut dir = Directory::new(
+        client.locations().await?,
+        client.telephony_locations().await?,
+    );
     if let Some((org, name)) = client.organization().await?
         && let Some(id) = WebexId::decode(&org)
     {
@@ -84,17 +83,17 @@ async fn learn_org(
     org_id: Option<&str>,
 ) -> Result<(), SourceError> {
     let Some(raw) = org_id else { return Ok(()) };
-    let Some(org) = WebexId::decode(raw) else {
+    let Some(segment) = dir.learn(raw).map(str::to_owned) else {
         return Ok(());
     };
-    if dir.org_names.contains_key(&org.segment) {
+    if dir.org_names.contains_key(&segment) {
         return Ok(());
     }
     let name = match &client.config().organization_name {
         Some(n) => Some(n.clone()),
         None => client.organization_name(raw).await?,
     };
-    dir.org_names.insert(org.segment, name);
+    dir.org_names.insert(segment, name);
     Ok(())
 }
 
@@ -128,7 +127,7 @@ impl SourceAdapter for WebexUsers {
             while let Some(page) = people.next().await {
                 for person in page? {
                     learn_org(&client, &mut dir, person.org_id.as_deref()).await?;
-                    match records::person(person, &dir) {
+                    match records::person(&person, &dir) {
                         Ok(record) => yield record,
                         Err(Skip::NoEmail) => skipped[0] += 1,
                         Err(Skip::NotAPerson) => skipped[1] += 1,

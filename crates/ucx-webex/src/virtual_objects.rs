@@ -51,11 +51,10 @@ impl WebexVirtualObjects {
 pub(crate) async fn directory(
     client: &WebexClient,
 ) -> Result<(Directory, Option<String>), SourceError> {
-    let mut dir = Directory {
-        locations: client.locations().await?,
-        calling: client.telephony_locations().await?,
-        ..Directory::default()
-    };
+    let mut dir = Directory::new(
+        client.locations().await?,
+        client.telephony_locations().await?,
+    );
     let org = client.organization().await?;
     if let Some((raw, name)) = &org
         && let Some(id) = WebexId::decode(raw)

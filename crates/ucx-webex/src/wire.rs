@@ -19,17 +19,15 @@ fn loose_bool<'de, D>(d: D) -> Result<Option<bool>, D::Error>
 where
     D: Deserializer<'de>,
 {
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match v {
-        Some(serde_json::Value::Bool(b)) => Some(b),
-        Some(serde_json::Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+    Ok(d.deserialize_any(Loose)?.and_then(|v| match v {
+        Scalar::Bool(b) => Some(b),
+        Scalar::Int(n) => Some(n != 0),
+        Scalar::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "t" | "1" | "yes" => Some(true),
             "false" | "f" | "0" | "no" => Some(false),
             _ => None,
         },
-        Some(serde_json::Value::Number(n)) => n.as_i64().map(|n| n != 0),
-        _ => None,
-    })
+    }))
 }
 
 /// A string, or a number sent where a string was documented (numeric location ids, extensions).
@@ -37,12 +35,67 @@ fn loose_string<'de, D>(d: D) -> Result<Option<String>, D::Error>
 where
     D: Deserializer<'de>,
 {
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match v {
-        Some(serde_json::Value::String(s)) => Some(s),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    })
+    Ok(d.deserialize_any(Loose)?.and_then(|v| match v {
+        Scalar::Text(s) => Some(s),
+        Scalar::Int(n) => Some(n.to_string()),
+        Scalar::Bool(_) => None,
+    }))
+}
+
+enum Scalar {
+    Bool(bool),
+    Int(i128),
+    Text(String),
+}
+
+/// Reads any JSON value as a scalar, without building a `serde_json::Value`: objects, arrays
+/// and floats read as `None` (skipped), so an unexpected shape never fails the page.
+struct Loose;
+
+impl<'de> serde::de::Visitor<'de> for Loose {
+    type Value = Option<Scalar>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string, number or boolean")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(Scalar::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(Scalar::Int(v.into())))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(Scalar::Int(v.into())))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Scalar::Text(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(Scalar::Text(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(None)
+    }
 }
 
 /// `GET /people` page.
