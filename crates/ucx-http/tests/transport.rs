@@ -503,3 +503,71 @@ fn settings_errors_name_the_key() {
 fn no_retries_policy_sends_once() {
     assert_eq!(RetryPolicy::none().max_attempts, 1);
 }
+
+#[tokio::test]
+async fn an_explicit_proxy_carries_the_requests() {
+    let proxy = MockServer::start().await;
+    Mock::given(path("/v1/people"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("via proxy"))
+        .expect(1)
+        .mount(&proxy)
+        .await;
+    let options = ClientOptions {
+        proxy: Some(proxy.uri()),
+        ..ClientOptions::for_tests()
+    };
+    let c = HttpClient::new(options, Arc::new(PlainErrors)).unwrap();
+    // The host does not resolve: only the proxy can answer.
+    let resp = c
+        .send(Call::get(Url::parse("http://webex.invalid/v1/people").unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(&resp.body[..], b"via proxy");
+}
+
+/// Collects what the tracing subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn retries_are_logged_without_secrets() {
+    let logs = Captured::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = MockServer::start().await;
+    serve_seq(
+        &server,
+        "/x",
+        vec![
+            mock::too_many_requests("0.1"),
+            ResponseTemplate::new(401),
+            ResponseTemplate::new(200),
+        ],
+    )
+    .await;
+    let source = Arc::new(Counting(AtomicUsize::new(0)));
+    let c = client().with_auth(Arc::new(TokenCache::new(source)));
+    c.send(Call::get(url(&server, "/x?client_secret=hunter2&max=1")))
+        .await
+        .unwrap();
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("retrying"), "{text}");
+    assert!(text.contains("renewing"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(!text.contains("token-1") && !text.contains("token-2"), "{text}");
+}
