@@ -7,6 +7,8 @@
 //! - [`core`]: the record model, the `SourceAdapter` trait, diff, guards, stores and the
 //!   pipeline (`ucx-sync-core`).
 //! - [`mapping`]: the field catalog and the rule engine (`ucx-mapping`).
+//! - `http` and `webex` (feature `webex`, on by default): the shared HTTP transport
+//!   (`ucx-http`) and the Webex Control Hub source (`ucx-webex`).
 //!
 //! ```
 //! use ucx_sync::filter::Filter;
@@ -16,5 +18,9 @@
 //! ```
 
 pub use ucx_filter as filter;
+#[cfg(feature = "webex")]
+pub use ucx_http as http;
 pub use ucx_mapping as mapping;
 pub use ucx_sync_core as core;
+#[cfg(feature = "webex")]
+pub use ucx_webex as webex;

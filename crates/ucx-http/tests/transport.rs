@@ -519,7 +519,9 @@ async fn an_explicit_proxy_carries_the_requests() {
     let c = HttpClient::new(options, Arc::new(PlainErrors)).unwrap();
     // The host does not resolve: only the proxy can answer.
     let resp = c
-        .send(Call::get(Url::parse("http://webex.invalid/v1/people").unwrap()))
+        .send(Call::get(
+            Url::parse("http://webex.invalid/v1/people").unwrap(),
+        ))
         .await
         .unwrap();
     assert_eq!(&resp.body[..], b"via proxy");
@@ -569,5 +571,8 @@ async fn retries_are_logged_without_secrets() {
     assert!(text.contains("retrying"), "{text}");
     assert!(text.contains("renewing"), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
-    assert!(!text.contains("token-1") && !text.contains("token-2"), "{text}");
+    assert!(
+        !text.contains("token-1") && !text.contains("token-2"),
+        "{text}"
+    );
 }
