@@ -71,6 +71,13 @@ pub struct ChangeSet {
     pub upserts: Vec<SourceRecord>,
     /// Keys of records removed from the source.
     pub removals: Vec<SyncKey>,
+    /// Stable ids of records removed, for sources that report removals by id only (AXL
+    /// `listChange` gives the uuid of a removed user, not its userid).
+    pub removed_ids: Vec<String>,
+    /// The change feed was lost (a restarted AXL queue, an expired Graph delta token) and the
+    /// source read everything again: `upserts` is then the whole source, and records absent
+    /// from it are gone.
+    pub full: bool,
     /// Where to continue from next time.
     pub cursor: Option<Cursor>,
 }

@@ -42,6 +42,12 @@ pub trait Harness: Send + Sync {
 
     /// Mounts the endpoint `check` calls, answering `response`.
     async fn mount_check(&self, server: &MockServer, response: ResponseTemplate);
+
+    /// What a healthy source answers to `check` (an empty JSON object unless the API speaks
+    /// something else, such as SOAP).
+    fn healthy_check(&self) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_string("{}")
+    }
 }
 
 /// A failed check: which, and what happened.
@@ -200,8 +206,7 @@ pub async fn check_reports_auth_failures(h: &dyn Harness) -> Outcome {
         Ok(()) => return fail("check: a 401 was reported as healthy"),
     }
     let server = MockServer::start().await;
-    h.mount_check(&server, ResponseTemplate::new(200).set_body_string("{}"))
-        .await;
+    h.mount_check(&server, h.healthy_check()).await;
     let adapter = h.adapter(&server).await;
     adapter
         .check()

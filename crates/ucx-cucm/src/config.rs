@@ -1,0 +1,185 @@
+//! What a CUCM source is configured with.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ucx_http::secrecy::SecretString;
+use ucx_http::{ClientOptions, Url};
+
+use crate::version::AxlVersion;
+
+/// A configuration value that cannot be used; names the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid CUCM setting `{key}`: {message}")]
+pub struct ConfigError {
+    /// The setting.
+    pub key: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(key: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            key,
+            message: message.into(),
+        }
+    }
+}
+
+/// How the publisher's certificate is trusted. CUCM presents a self-signed Tomcat certificate
+/// unless the administrator installed a CA-signed one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CucmTls {
+    /// The system's CA roots (a CA-signed Tomcat certificate).
+    #[default]
+    Verify,
+    /// A private CA (PEM file) trusted besides the system roots.
+    CaFile(PathBuf),
+    /// Only this certificate (PEM file; the Tomcat certificate downloaded from Cisco Unified OS
+    /// Administration, or its CA) is trusted.
+    Pinned(PathBuf),
+    /// No verification. For laboratories: logged as an error every time a client is built.
+    Insecure,
+}
+
+/// A CUCM source's settings. [`CucmConfig::new`] gives the defaults; adjust the public fields.
+#[derive(Clone)]
+pub struct CucmConfig {
+    /// The publisher: a host name (`cucm-pub.example.com`, port 8443 assumed) or a full URL
+    /// (`https://host:8443/axl/`; tests use `http://127.0.0.1:port/axl/`).
+    pub publisher: String,
+    /// The AXL user (an application user with "Standard AXL API Users" and "Standard AXL Read
+    /// Only API Access").
+    pub username: String,
+    /// Its password.
+    pub password: SecretString,
+    /// The schema version tried first. On HTTP 599 the client falls back once to the highest
+    /// version the cluster lists, and keeps it.
+    pub version: AxlVersion,
+    /// The domain emails are composed with (`userid@domain`) when a user has no mail id (users
+    /// managed only in CUCM).
+    pub email_domain: Option<String>,
+    /// Users per `listUser` page. A "Query request too large" answer shrinks it.
+    pub page_size: u64,
+    /// The smallest page tried before giving up.
+    pub min_page_size: u64,
+    /// Reads each user's associated devices and Microsoft SIP URI (`ocsprimaryuseraddress`)
+    /// with `executeSQLQuery`, one query per page of users.
+    pub devices: bool,
+    /// Users per device query.
+    pub sql_chunk: usize,
+    /// Certificate handling.
+    pub tls: CucmTls,
+    /// The source id (default `cucm:<publisher host>`).
+    pub source_id: Option<String>,
+    /// Transport settings. One request in flight by default: CUCM shares 16 MB of response
+    /// memory between all concurrent AXL requests and asks clients to wait for each answer.
+    pub http: ClientOptions,
+}
+
+impl std::fmt::Debug for CucmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CucmConfig")
+            .field("publisher", &self.publisher)
+            .field("username", &self.username)
+            .field("password", &ucx_http::REDACTED)
+            .field("version", &self.version)
+            .field("email_domain", &self.email_domain)
+            .field("page_size", &self.page_size)
+            .field("devices", &self.devices)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CucmConfig {
+    /// The defaults for `publisher` with these credentials.
+    pub fn new(
+        publisher: impl Into<String>,
+        username: impl Into<String>,
+        password: SecretString,
+    ) -> Self {
+        Self {
+            publisher: publisher.into(),
+            username: username.into(),
+            password,
+            version: AxlVersion::V15_0,
+            email_domain: None,
+            page_size: 1000,
+            min_page_size: 10,
+            devices: true,
+            sql_chunk: 500,
+            tls: CucmTls::Verify,
+            source_id: None,
+            http: ClientOptions {
+                max_concurrency_per_host: 1,
+                connect_timeout: Duration::from_secs(30),
+                ..ClientOptions::default()
+            },
+        }
+    }
+
+    /// The AXL endpoint.
+    pub(crate) fn url(&self) -> Result<Url, ConfigError> {
+        let p = self.publisher.trim();
+        if p.is_empty() {
+            return Err(ConfigError::new("publisher", "is empty"));
+        }
+        let text = if p.contains("://") {
+            p.to_owned()
+        } else {
+            format!("https://{p}:8443/axl/")
+        };
+        let mut url =
+            Url::parse(&text).map_err(|e| ConfigError::new("publisher", format!("{p}: {e}")))?;
+        if url.host_str().is_none() {
+            return Err(ConfigError::new("publisher", format!("{p}: no host")));
+        }
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        Ok(url)
+    }
+
+    /// The transport options with the TLS choice applied.
+    pub(crate) fn client_options(&self) -> ClientOptions {
+        let mut o = self.http.clone();
+        match &self.tls {
+            CucmTls::Verify => {}
+            CucmTls::CaFile(p) => o.extra_ca_files.push(p.clone()),
+            CucmTls::Pinned(p) => {
+                o.extra_ca_files.push(p.clone());
+                o.only_extra_roots = true;
+            }
+            CucmTls::Insecure => o.danger_accept_invalid_certs = true,
+        }
+        o
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        self.url()?;
+        if self.username.trim().is_empty() {
+            return Err(ConfigError::new("username", "is empty"));
+        }
+        if self.page_size == 0 || self.min_page_size == 0 || self.min_page_size > self.page_size {
+            return Err(ConfigError::new(
+                "page_size",
+                "page_size and min_page_size must be at least 1, min_page_size ≤ page_size",
+            ));
+        }
+        if self.sql_chunk == 0 {
+            return Err(ConfigError::new("sql_chunk", "must be at least 1"));
+        }
+        if let Some(d) = &self.email_domain
+            && (d.trim().is_empty() || d.contains('@') || d.contains(char::is_whitespace))
+        {
+            return Err(ConfigError::new(
+                "email_domain",
+                format!("{d:?} is not a domain (example.com)"),
+            ));
+        }
+        Ok(())
+    }
+}
