@@ -17,14 +17,12 @@ impl Flat {
     pub(crate) fn get(&self, path: &str) -> Option<&str> {
         self.fields
             .iter()
-            .find(|(p, _)| p.eq_ignore_ascii_case(path))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn all<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.fields
-            .iter()
-            .filter(move |(p, _)| p.eq_ignore_ascii_case(path))
+            .find(|(p, _)| p == path)
+            .or_else(|| {
+                self.fields
+                    .iter()
+                    .find(|(p, _)| p.eq_ignore_ascii_case(path))
+            })
             .map(|(_, v)| v.as_str())
     }
 
@@ -234,8 +232,9 @@ fn text_at(
         return;
     }
     let path = |from: usize| {
-        let mut p = String::new();
-        for (i, seg) in stack[from..].iter().enumerate() {
+        let segs = &stack[from..];
+        let mut p = String::with_capacity(segs.iter().map(|s| s.len() + 1).sum());
+        for (i, seg) in segs.iter().enumerate() {
             if i > 0 {
                 p.push('/');
             }
