@@ -9,6 +9,7 @@
 //! - [`mapping`]: the field catalog and the rule engine (`ucx-mapping`).
 //! - `http` and `webex` (feature `webex`, on by default): the shared HTTP transport
 //!   (`ucx-http`) and the Webex Control Hub source (`ucx-webex`).
+//! - `cucm` (feature `cucm`, on by default): the Cisco Unified CM source (`ucx-cucm`).
 //!
 //! ```
 //! use ucx_sync::filter::Filter;
@@ -17,8 +18,10 @@
 //! # Ok::<(), ucx_sync::filter::ParseError>(())
 //! ```
 
+#[cfg(feature = "cucm")]
+pub use ucx_cucm as cucm;
 pub use ucx_filter as filter;
-#[cfg(feature = "webex")]
+#[cfg(any(feature = "webex", feature = "cucm"))]
 pub use ucx_http as http;
 pub use ucx_mapping as mapping;
 pub use ucx_sync_core as core;
