@@ -17,6 +17,7 @@ use ucx_cucm::{CucmConfig, CucmUsers};
 use ucx_http::ClientOptions;
 use ucx_http::secrecy::SecretString;
 use ucx_sync_core::{ListRequest, SourceAdapterExt};
+use ucx_testkit::peak_rss_mb;
 use wiremock::matchers::{header_regex, method};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -101,17 +102,6 @@ impl Respond for Sql {
         out.push_str(TAIL);
         ResponseTemplate::new(200).set_body_raw(out, "text/xml;charset=UTF-8")
     }
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

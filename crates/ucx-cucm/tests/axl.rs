@@ -5,28 +5,13 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-
 use futures::StreamExt;
 use support::*;
 use ucx_cucm::{AxlVersion, CucmUsers, FillCursor};
-use ucx_sync_core::{
-    Cursor, ErrorKind, ListRequest, SourceAdapter, SourceAdapterExt, SourceRecord,
-};
-use ucx_testkit::mock;
+use ucx_sync_core::{Cursor, ErrorKind, ListRequest, SourceAdapter, SourceAdapterExt};
+use ucx_testkit::{attr, by_key, mock};
 use wiremock::matchers::{body_string_contains, header, header_regex};
 use wiremock::{MockServer, ResponseTemplate};
-
-fn by_key(records: Vec<SourceRecord>) -> BTreeMap<String, SourceRecord> {
-    records
-        .into_iter()
-        .map(|r| (r.key.as_str().to_owned(), r))
-        .collect()
-}
-
-fn attr<'a>(r: &'a SourceRecord, name: &str) -> Option<&'a str> {
-    r.attributes.first(name)
-}
 
 #[tokio::test]
 async fn users_are_read_over_pages_with_devices_and_sip_uris() {

@@ -14,6 +14,7 @@ use std::time::Instant;
 use ucx_http::ClientOptions;
 use ucx_http::secrecy::SecretString;
 use ucx_sync_core::{ListRequest, SourceAdapterExt};
+use ucx_testkit::peak_rss_mb;
 use ucx_webex::{WebexConfig, WebexCredentials, WebexId, WebexUsers};
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -69,17 +70,6 @@ impl Respond for People {
         }
         t
     }
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -13,25 +12,14 @@ use futures::StreamExt;
 use support::*;
 use ucx_http::secrecy::SecretString;
 use ucx_sync_core::{
-    ErrorKind, ListRequest, Snapshot, SourceAdapter, SourceAdapterExt, SourceError, SourceRecord,
+    ErrorKind, ListRequest, Snapshot, SourceAdapter, SourceAdapterExt, SourceError,
 };
-use ucx_testkit::mock;
+use ucx_testkit::{attr, by_key, mock};
 use ucx_webex::{WebexCredentials, WebexStatus, WebexUsers};
 use wiremock::matchers::{
     body_string_contains, header, method, path, query_param, query_param_is_missing,
 };
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
-
-fn by_key(records: Vec<SourceRecord>) -> BTreeMap<String, SourceRecord> {
-    records
-        .into_iter()
-        .map(|r| (r.key.as_str().to_owned(), r))
-        .collect()
-}
-
-fn attr<'a>(r: &'a SourceRecord, name: &str) -> Option<&'a str> {
-    r.attributes.first(name)
-}
 
 async fn users_snapshot(server: &MockServer) -> Result<Snapshot, SourceError> {
     WebexUsers::new(config(server))
