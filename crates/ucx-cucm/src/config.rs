@@ -8,24 +8,7 @@ use ucx_http::{ClientOptions, Url};
 
 use crate::version::AxlVersion;
 
-/// A configuration value that cannot be used; names the key.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid CUCM setting `{key}`: {message}")]
-pub struct ConfigError {
-    /// The setting.
-    pub key: &'static str,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl ConfigError {
-    pub(crate) fn new(key: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            key,
-            message: message.into(),
-        }
-    }
-}
+pub use ucx_sync_core::ConfigError;
 
 /// How the publisher's certificate is trusted. CUCM presents a self-signed Tomcat certificate
 /// unless the administrator installed a CA-signed one.

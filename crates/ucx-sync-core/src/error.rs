@@ -163,3 +163,24 @@ impl std::error::Error for SourceError {
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
+
+/// A setting that cannot be used: names the key and says what is wrong. Sources check their
+/// settings when they are built, before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting `{key}`: {message}")]
+pub struct ConfigError {
+    /// The setting.
+    pub key: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// `key` is wrong because of `message`.
+    pub fn new(key: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            key,
+            message: message.into(),
+        }
+    }
+}

@@ -19,7 +19,7 @@ pub use adapter::{
 };
 pub use attributes::{AttributeKey, Attributes};
 pub use diff::{DiffOptions, RenameMode, diff};
-pub use error::{ErrorKind, SourceError};
+pub use error::{ConfigError, ErrorKind, SourceError};
 pub use fields::{FieldName, Fields, FieldsBuilder};
 pub use guard::{Guard, GuardError};
 pub use mapper::{Desired, MappingError, RecordMapper, RuleLabels};

@@ -9,24 +9,7 @@ use crate::ids::WebexId;
 /// The public Webex API.
 pub const DEFAULT_BASE_URL: &str = "https://webexapis.com/v1/";
 
-/// A configuration value that cannot be used; names the key.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid Webex setting `{key}`: {message}")]
-pub struct ConfigError {
-    /// The setting.
-    pub key: &'static str,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl ConfigError {
-    pub(crate) fn new(key: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            key,
-            message: message.into(),
-        }
-    }
-}
+pub use ucx_sync_core::ConfigError;
 
 /// Which workspaces are fax workspaces (the product imports "fax-related Workspaces" for
 /// Digital Fax). A workspace is one when any enabled test matches.
