@@ -5,7 +5,7 @@ use ucx_http::header::HeaderMap;
 use ucx_http::{ErrorDecoder, HttpError, RemoteError, StatusCode, default_retryable};
 use ucx_sync_core::{ErrorKind, SourceError};
 
-use crate::parse::{Fault, ParseFailure, scan};
+use crate::parse::{Fault, ParseFailure, fault};
 
 /// Reads a SOAP fault's `axlmessage` (else `faultstring`) and `axlcode`; a non-SOAP body (an
 /// HTML error page) gives its text. Retries: a fault is an answer, not a failure to answer, so
@@ -16,7 +16,7 @@ pub(crate) struct AxlErrors;
 
 impl ErrorDecoder for AxlErrors {
     fn decode(&self, _status: StatusCode, _headers: &HeaderMap, body: &[u8]) -> RemoteError {
-        if let Err(ParseFailure::Fault(f)) = scan(body, "-", "-", "-") {
+        if let Some(f) = fault(body) {
             return RemoteError {
                 message: f.axlmessage.or(f.faultstring),
                 code: f.axlcode.or_else(|| Some("fault".to_owned())),

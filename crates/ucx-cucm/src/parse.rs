@@ -13,24 +13,22 @@ pub(crate) struct Flat {
     pub fields: Vec<(String, String)>,
 }
 
+/// The value under `key` (exact spelling first, then any case).
+fn lookup<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .or_else(|| pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+        .map(|(_, v)| v.as_str())
+}
+
 impl Flat {
     pub(crate) fn get(&self, path: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(p, _)| p == path)
-            .or_else(|| {
-                self.fields
-                    .iter()
-                    .find(|(p, _)| p.eq_ignore_ascii_case(path))
-            })
-            .map(|(_, v)| v.as_str())
+        lookup(&self.fields, path)
     }
 
     pub(crate) fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        lookup(&self.attrs, name)
     }
 }
 
@@ -53,10 +51,16 @@ pub(crate) struct Scan {
 
 impl Scan {
     pub(crate) fn other(&self, path: &str) -> Option<&str> {
-        self.other
-            .iter()
-            .find(|(p, _)| p == path)
-            .map(|(_, v)| v.as_str())
+        lookup(&self.other, path)
+    }
+}
+
+/// The SOAP fault in `xml`, if it holds one (error answers are read only for it).
+pub(crate) fn fault(xml: &[u8]) -> Option<Fault> {
+    // No element has an empty name, so only a fault can end this scan early.
+    match scan(xml, "", "", "") {
+        Err(ParseFailure::Fault(f)) => Some(f),
+        _ => None,
     }
 }
 
