@@ -12,7 +12,7 @@ use ucx_sync_core::{ErrorKind, SourceError};
 
 use crate::avatar::{Avatar, AvatarError};
 use crate::config::{ConfigError, WebexConfig};
-use crate::error::{WebexErrors, source_error};
+use crate::error::WebexErrors;
 use crate::ids::WebexId;
 use crate::wire::{
     Location, NumberRow, Organization, PeoplePage, Person, ScimPage, TelephonyLocation,
@@ -83,9 +83,9 @@ impl WebexClient {
             .http
             .send(Call::get(url))
             .await
-            .map_err(|e| source_error(e, "check people"))?;
+            .map_err(|e| e.into_source_error("check people"))?;
         resp.json::<PeoplePage>()
-            .map_err(|e| source_error(e, "check people"))?;
+            .map_err(|e| e.into_source_error("check people"))?;
         Ok(())
     }
 
@@ -178,10 +178,12 @@ impl WebexClient {
                     );
                     set_param(&mut url, "max", &max.to_string());
                 }
-                Err(e) => return Err(source_error(e, "list people")),
+                Err(e) => return Err(e.into_source_error("list people")),
             }
         };
-        let page: PeoplePage = resp.json().map_err(|e| source_error(e, "list people"))?;
+        let page: PeoplePage = resp
+            .json()
+            .map_err(|e| e.into_source_error("list people"))?;
         let next = match paging::next_link(&resp.headers) {
             Some(next) => Some((self.checked_next(&next, &url, required, max)?, max)),
             None => None,
@@ -252,8 +254,8 @@ impl WebexClient {
                 .http
                 .send(Call::get(url.clone()))
                 .await
-                .map_err(|e| source_error(e, operation))?;
-            let items: Vec<T> = items_of(&resp, key).map_err(|e| source_error(e, operation))?;
+                .map_err(|e| e.into_source_error(operation))?;
+            let items: Vec<T> = items_of(&resp, key).map_err(|e| e.into_source_error(operation))?;
             let got = items.len();
             out.extend(items);
             if got == 0 {
@@ -278,10 +280,7 @@ impl WebexClient {
         let list: Vec<Location> = self
             .list_all("locations", &[], "items", "list locations")
             .await?;
-        Ok(list
-            .into_iter()
-            .filter_map(|l| Some((WebexId::decode(&l.id)?.segment, l)))
-            .collect())
+        Ok(by_segment(list, |l| &l.id))
     }
 
     /// Calling locations by decoded id: routing prefix.
@@ -296,10 +295,7 @@ impl WebexClient {
                 "list calling locations",
             )
             .await?;
-        Ok(list
-            .into_iter()
-            .filter_map(|l| Some((WebexId::decode(&l.id)?.segment, l)))
-            .collect())
+        Ok(by_segment(list, |l| &l.id))
     }
 
     /// The organisation's name, or `None` when the token may not read it (403/404): the name
@@ -320,7 +316,7 @@ impl WebexClient {
                 tracing::warn!(error = %e, "cannot read the organization name; organization.name stays empty (set organization_name to provide it)");
                 Ok(None)
             }
-            Err(e) => Err(source_error(e, "read organization")),
+            Err(e) => Err(e.into_source_error("read organization")),
         }
     }
 
@@ -338,15 +334,15 @@ impl WebexClient {
         let url = self.url("organizations", &[])?;
         match self.http.send(Call::get(url)).await {
             Ok(resp) => {
-                let orgs: Vec<Org> =
-                    items_of(&resp, "items").map_err(|e| source_error(e, "list organizations"))?;
+                let orgs: Vec<Org> = items_of(&resp, "items")
+                    .map_err(|e| e.into_source_error("list organizations"))?;
                 Ok(match <[Org; 1]>::try_from(orgs) {
                     Ok([org]) => Some((org.id, org.display_name)),
                     Err(_) => None,
                 })
             }
             Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(403 | 404)) => Ok(None),
-            Err(e) => Err(source_error(e, "list organizations")),
+            Err(e) => Err(e.into_source_error("list organizations")),
         }
     }
 
@@ -381,7 +377,7 @@ impl WebexClient {
             .get_json(url)
             .await
             .map(|(v, _)| v)
-            .map_err(|e| source_error(e, "read workspace numbers"))
+            .map_err(|e| e.into_source_error("read workspace numbers"))
     }
 
     /// Decoded ids of workspaces owning a number of type FAX.
@@ -430,7 +426,7 @@ impl WebexClient {
                 .http
                 .get_json(url)
                 .await
-                .map_err(|e| source_error(e, op))?;
+                .map_err(|e| e.into_source_error(op))?;
             let got = page.resources.len();
             for u in page.resources {
                 if let Some(ext) = u.external_id.filter(|e| !e.is_empty()) {
@@ -453,10 +449,9 @@ impl WebexClient {
             Ok(resp) => Avatar::from_bytes(resp.body),
             Err(HttpError::BodyTooLarge { .. }) => Err(AvatarError::TooLarge { limit }),
             Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Err(AvatarError::NotFound),
-            Err(e) => Err(AvatarError::Fetch(Box::new(source_error(
-                e,
-                "fetch avatar",
-            )))),
+            Err(e) => Err(AvatarError::Fetch(Box::new(
+                e.into_source_error("fetch avatar"),
+            ))),
         }
     }
 
@@ -495,6 +490,14 @@ impl WebexClient {
         .try_collect()
         .await
     }
+}
+
+/// `items` by the decoded segment of their id (items whose id does not decode are left out).
+fn by_segment<T>(items: Vec<T>, id: impl Fn(&T) -> &str) -> HashMap<String, T> {
+    items
+        .into_iter()
+        .filter_map(|item| Some((WebexId::decode(id(&item))?.segment, item)))
+        .collect()
 }
 
 /// The array under `key` in a page.

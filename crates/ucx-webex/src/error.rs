@@ -1,7 +1,7 @@
 //! Webex's error body, and the STATUS messages an administrator sees.
 
 use ucx_http::header::HeaderMap;
-use ucx_http::{ErrorDecoder, HttpError, RemoteError, StatusCode};
+use ucx_http::{ErrorDecoder, RemoteError, StatusCode};
 use ucx_sync_core::{ErrorKind, SourceError};
 
 use crate::wire::ErrorBody;
@@ -95,11 +95,6 @@ impl WebexStatus {
 }
 
 pub(crate) const CLIENT_MISCONFIGURED: &str = "Client ID or Client Secret are misconfigured";
-
-/// An HTTP failure of `operation` as the core's error.
-pub(crate) fn source_error(err: HttpError, operation: &str) -> SourceError {
-    err.into_source_error(operation)
-}
 
 /// The STATUS error for a failed `check`: the product's message first, the cause after.
 pub(crate) fn status_error(err: SourceError) -> SourceError {

@@ -12,7 +12,7 @@ use crate::client::WebexClient;
 use crate::config::{ConfigError, WebexConfig};
 use crate::error::status_error;
 use crate::records;
-use crate::users::source_id;
+use crate::users::connect;
 use crate::virtual_objects::{directory, split_workspaces};
 
 /// Imports the workspaces selected by [`FaxRule`](crate::FaxRule) as `FaxWorkspace` records:
@@ -26,11 +26,8 @@ pub struct WebexFaxWorkspaces {
 impl WebexFaxWorkspaces {
     /// The source for `config`; sends nothing until used.
     pub fn new(config: WebexConfig) -> Result<Self, ConfigError> {
-        let id = source_id("webex-fax", &config);
-        Ok(Self {
-            client: WebexClient::new(config)?,
-            id,
-        })
+        let (client, id) = connect("webex-fax", config)?;
+        Ok(Self { client, id })
     }
 }
 

@@ -26,11 +26,8 @@ pub struct WebexUsers {
 impl WebexUsers {
     /// The source for `config`; sends nothing until used.
     pub fn new(config: WebexConfig) -> Result<Self, ConfigError> {
-        let id = source_id("webex-users", &config);
-        Ok(Self {
-            client: WebexClient::new(config)?,
-            id,
-        })
+        let (client, id) = connect("webex-users", config)?;
+        Ok(Self { client, id })
     }
 
     /// The client, for avatars and direct calls.
@@ -39,10 +36,15 @@ impl WebexUsers {
     }
 }
 
-/// `<prefix>:<org uuid>`, or `<prefix>:default` when no organisation is configured.
-pub(crate) fn source_id(prefix: &str, config: &WebexConfig) -> SourceId {
+/// The client for `config`, and the source id `<prefix>:<org uuid>` (`<prefix>:default` when
+/// no organisation is configured).
+pub(crate) fn connect(
+    prefix: &str,
+    config: WebexConfig,
+) -> Result<(WebexClient, SourceId), ConfigError> {
     let org = config.org_uuid().unwrap_or_else(|| "default".to_owned());
-    SourceId::new(format!("{prefix}:{org}"))
+    let id = SourceId::new(format!("{prefix}:{org}"));
+    Ok((WebexClient::new(config)?, id))
 }
 
 /// The part of a filter Webex can apply: an exact `email` that every match must have (the

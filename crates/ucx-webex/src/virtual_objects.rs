@@ -16,7 +16,7 @@ use crate::config::{ConfigError, WebexConfig};
 use crate::error::status_error;
 use crate::ids::WebexId;
 use crate::records::{self, Directory};
-use crate::users::source_id;
+use crate::users::connect;
 use crate::wire::{Feature, VirtualLine, Workspace};
 
 const KINDS: [ObjectKind; 5] = [
@@ -39,11 +39,8 @@ pub struct WebexVirtualObjects {
 impl WebexVirtualObjects {
     /// The source for `config`; sends nothing until used.
     pub fn new(config: WebexConfig) -> Result<Self, ConfigError> {
-        let id = source_id("webex-virtual", &config);
-        Ok(Self {
-            client: WebexClient::new(config)?,
-            id,
-        })
+        let (client, id) = connect("webex-virtual", config)?;
+        Ok(Self { client, id })
     }
 }
 
