@@ -52,26 +52,11 @@ impl Harness for Cucm {
         assert_eq!(records.div_ceil(pages), PAGE, "the harness pages by {PAGE}");
         for page in 1..=pages {
             let skip = (page - 1) * PAGE;
-            let matcher = || body_string_contains(format!("<skip>{skip}</skip>"));
-            if let Some(f) = fault.as_ref().filter(|f| f.page == page) {
-                let m = op("listUser")
-                    .and(matcher())
-                    .respond_with(f.response.clone())
-                    .with_priority(1);
-                match f.times {
-                    Some(n) => m.up_to_n_times(n).mount(server).await,
-                    None => m.mount(server).await,
-                }
-            }
-            op("listUser")
-                .and(matcher())
-                .respond_with(
-                    ResponseTemplate::new(200)
-                        .set_body_raw(users_page(skip, (skip + PAGE).min(records)), "text/xml"),
-                )
-                .with_priority(2)
-                .mount(server)
-                .await;
+            let matcher =
+                || op("listUser").and(body_string_contains(format!("<skip>{skip}</skip>")));
+            let page_body = ResponseTemplate::new(200)
+                .set_body_raw(users_page(skip, (skip + PAGE).min(records)), "text/xml");
+            conformance::mount_page(server, matcher, page, page_body, fault.as_ref()).await;
         }
         op("executeSQLQuery")
             .respond_with(soap("sql-empty.xml"))

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use futures::StreamExt;
 use ucx_sync_core::{ErrorKind, ListRequest, SourceAdapter, SourceAdapterExt};
-use wiremock::{MockServer, ResponseTemplate};
+use wiremock::{MockBuilder, MockServer, ResponseTemplate};
 
 /// A response to give instead of one page of a listing.
 #[derive(Debug, Clone)]
@@ -48,6 +48,30 @@ pub trait Harness: Send + Sync {
     fn healthy_check(&self) -> ResponseTemplate {
         ResponseTemplate::new(200).set_body_string("{}")
     }
+}
+
+/// Mounts page `page` of a listing: requests matching `matcher()` get `response`, except that
+/// `fault`, when it is for this page, answers first (`times` times, or always). Harnesses call
+/// it for each page from [`Harness::mount_listing`].
+pub async fn mount_page(
+    server: &MockServer,
+    matcher: impl Fn() -> MockBuilder,
+    page: usize,
+    response: ResponseTemplate,
+    fault: Option<&Fault>,
+) {
+    if let Some(f) = fault.filter(|f| f.page == page) {
+        let faulty = matcher().respond_with(f.response.clone()).with_priority(1);
+        match f.times {
+            Some(n) => faulty.up_to_n_times(n).mount(server).await,
+            None => faulty.mount(server).await,
+        }
+    }
+    matcher()
+        .respond_with(response)
+        .with_priority(2)
+        .mount(server)
+        .await;
 }
 
 /// A failed check: which, and what happened.

@@ -185,23 +185,13 @@ impl Harness for RefHarness {
                 .collect();
             let next = (p < pages).then(|| format!("/items?page={}", p + 1));
             let body = serde_json::json!({ "items": items, "next": next });
-            if let Some(f) = fault.as_ref().filter(|f| f.page == p) {
-                let mock = Mock::given(method("GET"))
+            let matcher = || {
+                Mock::given(method("GET"))
                     .and(path("/items"))
-                    .and(query_param("page", p.to_string()));
-                let mock = mock.respond_with(f.response.clone()).with_priority(1);
-                match f.times {
-                    Some(n) => mock.up_to_n_times(n).mount(server).await,
-                    None => mock.mount(server).await,
-                }
-            }
-            Mock::given(method("GET"))
-                .and(path("/items"))
-                .and(query_param("page", p.to_string()))
-                .respond_with(ResponseTemplate::new(200).set_body_json(body))
-                .with_priority(2)
-                .mount(server)
-                .await;
+                    .and(query_param("page", p.to_string()))
+            };
+            let page = ResponseTemplate::new(200).set_body_json(body);
+            conformance::mount_page(server, matcher, p, page, fault.as_ref()).await;
         }
     }
 

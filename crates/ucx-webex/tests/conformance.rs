@@ -95,29 +95,15 @@ impl Harness for Webex {
                     format!("<{}{route}?page={}>; rel=\"next\"", server.uri(), page + 1).as_str(),
                 );
             }
-            let base = Mock::given(path(route));
-            let base = if page == 1 {
-                base.and(query_param_is_missing("page"))
-            } else {
-                base.and(query_param("page", page.to_string()))
-            };
-            if let Some(f) = fault.as_ref().filter(|f| f.page == page) {
-                let base2 = Mock::given(path(route));
-                let base2 = if page == 1 {
-                    base2.and(query_param_is_missing("page"))
+            let matcher = || {
+                let m = Mock::given(path(route));
+                if page == 1 {
+                    m.and(query_param_is_missing("page"))
                 } else {
-                    base2.and(query_param("page", page.to_string()))
-                };
-                let faulty = base2.respond_with(f.response.clone()).with_priority(1);
-                match f.times {
-                    Some(n) => faulty.up_to_n_times(n).mount(server).await,
-                    None => faulty.mount(server).await,
+                    m.and(query_param("page", page.to_string()))
                 }
-            }
-            base.respond_with(template)
-                .with_priority(2)
-                .mount(server)
-                .await;
+            };
+            conformance::mount_page(server, matcher, page, template, fault.as_ref()).await;
         }
         // The other listings of each source are empty.
         for (p, k) in [
