@@ -1,0 +1,194 @@
+//! The Microsoft Graph calls the source makes.
+
+use std::sync::Arc;
+
+use async_stream::try_stream;
+use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
+use serde::de::DeserializeOwned;
+use ucx_http::paging::ODataPage;
+use ucx_http::{Call, HttpClient, HttpError, StatusCode, TokenCache, Url};
+use ucx_sync_core::SourceError;
+
+use crate::auth::ClientCredentials;
+use crate::config::{ConfigError, EntraConfig};
+use crate::error::{GraphErrors, source_error};
+use crate::wire::SELECT;
+
+/// A photo within the size cap.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    /// The content type Graph gave (`image/jpeg` usually).
+    pub content_type: Option<String>,
+    /// The image.
+    pub bytes: bytes::Bytes,
+}
+
+/// A Graph client for one tenant. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct GraphClient {
+    http: HttpClient,
+    v1: Url,
+    config: Arc<EntraConfig>,
+}
+
+impl GraphClient {
+    /// A client for `config`; checks the settings (and a certificate's key), sends nothing.
+    pub fn new(config: EntraConfig) -> Result<Self, ConfigError> {
+        let (token_url, v1, scope) = config.endpoints()?;
+        let base = HttpClient::new(config.http.clone(), Arc::new(GraphErrors))
+            .map_err(|e| ConfigError::new("http", e.to_string()))?;
+        let source = ClientCredentials::new(
+            base.clone(),
+            token_url,
+            config.client_id.clone(),
+            scope,
+            &config.credential,
+        )?;
+        let http = base.with_auth(Arc::new(TokenCache::new(Arc::new(source))));
+        Ok(Self {
+            http,
+            v1,
+            config: Arc::new(config),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &EntraConfig {
+        &self.config
+    }
+
+    /// `v1.0/` + `path`, with `$select` of the connector's properties and `params`.
+    pub(crate) fn url(&self, path: &str, params: &[(&str, &str)]) -> Result<Url, SourceError> {
+        let mut url = self.v1.join(path).map_err(|e| {
+            SourceError::new(ucx_sync_core::ErrorKind::Config, "build Graph URL")
+                .with_message(e.to_string())
+        })?;
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in params {
+                q.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+
+    /// The users listing URL: every selected property, 999 a page, and an optional `$filter`.
+    pub(crate) fn users_url(&self, filter: Option<&str>) -> Result<Url, SourceError> {
+        let top = self.config.page_size.to_string();
+        let mut params = vec![("$select", SELECT), ("$top", top.as_str())];
+        if let Some(f) = filter {
+            params.push(("$filter", f));
+        }
+        self.url("users", &params)
+    }
+
+    /// One user, to check the token and its permissions (the STATUS light).
+    pub async fn check(&self) -> Result<(), SourceError> {
+        let url = self.url("users", &[("$select", "id"), ("$top", "1")])?;
+        let resp = self
+            .http
+            .send(Call::get(url))
+            .await
+            .map_err(|e| source_error(e, "check users"))?;
+        resp.json::<ODataPage<serde_json::Value>>()
+            .map_err(|e| source_error(e, "check users"))?;
+        Ok(())
+    }
+
+    /// Pages of an OData collection from `first`, following `@odata.nextLink` verbatim (with a
+    /// fresh token on every page) until it is absent. A next link to another host is refused.
+    /// The next page is fetched while the caller handles this one. The stream ends after its
+    /// first error, which is kept as the transport's so the caller can branch on its code.
+    pub(crate) fn pages<T>(&self, first: Url) -> BoxStream<'static, Result<ODataPage<T>, HttpError>>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let this = self.clone();
+        try_stream! {
+            let mut pending = Some(this.prefetch::<T>(first));
+            while let Some(handle) = pending.take() {
+                let (page, url) = handle.await?;
+                if let Some(next) = &page.next_link {
+                    let next = this.checked(next, &url)?;
+                    pending = Some(this.prefetch::<T>(next));
+                }
+                yield page;
+            }
+        }
+        .boxed()
+    }
+
+    fn prefetch<T>(
+        &self,
+        url: Url,
+    ) -> futures::future::RemoteHandle<Result<(ODataPage<T>, Url), HttpError>>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let http = self.http.clone();
+        let (task, handle) = async move {
+            let resp = http.send(Call::get(url.clone())).await?;
+            Ok((resp.json::<ODataPage<T>>()?, url))
+        }
+        .remote_handle();
+        tokio::spawn(task);
+        handle
+    }
+
+    /// A next or delta link, only on the Graph host this client talks to.
+    fn checked(&self, link: &str, current: &Url) -> Result<Url, HttpError> {
+        let url = Url::parse(link)
+            .map_err(|e| HttpError::malformed(current, format!("next link: {e}")))?;
+        if url.host_str() != self.v1.host_str()
+            || url.port_or_known_default() != self.v1.port_or_known_default()
+        {
+            return Err(HttpError::malformed(
+                current,
+                format!(
+                    "next link points to another server ({}); not following it with the token",
+                    ucx_http::redact_url(&url)
+                ),
+            ));
+        }
+        Ok(url)
+    }
+
+    /// Parses a stored delta link, checking its host.
+    pub(crate) fn delta_link(&self, link: &str) -> Result<Url, HttpError> {
+        self.checked(link, &self.v1)
+    }
+
+    /// A user's photo within `photo_max_bytes`; `None` when the user has none (404).
+    pub async fn photo(&self, user_id: &str) -> Result<Option<Photo>, SourceError> {
+        let op = "read photo";
+        let id: String = url_segment(user_id);
+        let url = self.url(&format!("users/{id}/photo/$value"), &[])?;
+        let call = Call::get(url).limit_body(self.config.photo_max_bytes);
+        match self.http.send(call).await {
+            Ok(resp) => Ok(Some(Photo {
+                content_type: resp
+                    .headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+                bytes: resp.body,
+            })),
+            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(None),
+            Err(e) => Err(source_error(e, op)),
+        }
+    }
+}
+
+/// `text` percent-encoded for one path segment (user ids and UPNs: `#EXT#` of guests).
+pub(crate) fn url_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'@') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
