@@ -10,6 +10,7 @@
 //! - `http` and `webex` (feature `webex`, on by default): the shared HTTP transport
 //!   (`ucx-http`) and the Webex Control Hub source (`ucx-webex`).
 //! - `cucm` (feature `cucm`, on by default): the Cisco Unified CM source (`ucx-cucm`).
+//! - `entra` (feature `entra`, on by default): the Microsoft Entra ID source (`ucx-entra`).
 //!
 //! ```
 //! use ucx_sync::filter::Filter;
@@ -20,8 +21,10 @@
 
 #[cfg(feature = "cucm")]
 pub use ucx_cucm as cucm;
+#[cfg(feature = "entra")]
+pub use ucx_entra as entra;
 pub use ucx_filter as filter;
-#[cfg(any(feature = "webex", feature = "cucm"))]
+#[cfg(any(feature = "webex", feature = "cucm", feature = "entra"))]
 pub use ucx_http as http;
 pub use ucx_mapping as mapping;
 pub use ucx_sync_core as core;

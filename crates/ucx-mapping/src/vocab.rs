@@ -113,4 +113,8 @@ pub const ENTRA: &[&str] = &[
     "employeeId",
     "onPremisesSamAccountName",
     "accountEnabled",
+    "location",
+    "businessPhones",
+    "accountType",
+    "userType",
 ];
