@@ -1,7 +1,7 @@
 //! What an Entra ID source is configured with.
 
 use ucx_http::secrecy::SecretString;
-use ucx_http::{ClientOptions, Url};
+use ucx_http::{ClientOptions, Url, root_url};
 
 pub use ucx_sync_core::ConfigError;
 
@@ -152,13 +152,13 @@ impl EntraConfig {
         if self.client_id.trim().is_empty() {
             return Err(ConfigError::new("client_id", "is empty"));
         }
-        let authority = root(
+        let authority = root_url(
             "authority_url",
             self.authority_url
                 .as_deref()
                 .unwrap_or(self.cloud.authority()),
         )?;
-        let graph = root(
+        let graph = root_url(
             "graph_url",
             self.graph_url.as_deref().unwrap_or(self.cloud.graph()),
         )?;
@@ -179,19 +179,4 @@ impl EntraConfig {
         }
         Ok((token, v1, scope))
     }
-}
-
-fn root(key: &'static str, text: &str) -> Result<Url, ConfigError> {
-    let mut url = Url::parse(text).map_err(|e| ConfigError::new(key, format!("{text}: {e}")))?;
-    if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
-        return Err(ConfigError::new(
-            key,
-            format!("{text}: must be an http(s) URL with a host"),
-        ));
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
 }

@@ -46,7 +46,7 @@ pub use client::{Call, HttpClient, Response};
 pub use error::{
     ErrorDecoder, HttpError, PlainErrors, RemoteError, default_retryable, status_kind,
 };
-pub use options::ClientOptions;
+pub use options::{ClientOptions, root_url};
 pub use redact::{REDACTED, redact_str, redact_url};
 pub use retry::{RetryPolicy, parse_retry_after, retry_after};
 pub use token::{CurrentToken, FetchedToken, StaticToken, TokenCache, TokenSource};

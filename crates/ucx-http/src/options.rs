@@ -83,3 +83,28 @@ impl ClientOptions {
         self
     }
 }
+
+/// An API root from configuration: an http(s) URL with a host, its path ending in `/` so
+/// relative paths join below it. `key` names the setting in the error.
+///
+/// ```
+/// let url = ucx_http::root_url("base_url", "https://webexapis.com/v1").unwrap();
+/// assert_eq!(url.join("people").unwrap().as_str(), "https://webexapis.com/v1/people");
+/// assert_eq!(ucx_http::root_url("base_url", "ftp://x").unwrap_err().key, "base_url");
+/// ```
+pub fn root_url(key: &'static str, text: &str) -> Result<url::Url, ucx_sync_core::ConfigError> {
+    use ucx_sync_core::ConfigError;
+    let mut url =
+        url::Url::parse(text).map_err(|e| ConfigError::new(key, format!("{text}: {e}")))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
+        return Err(ConfigError::new(
+            key,
+            format!("{text}: must be an http(s) URL with a host"),
+        ));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}

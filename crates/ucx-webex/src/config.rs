@@ -1,7 +1,7 @@
 //! What a Webex source is configured with.
 
 use regex::Regex;
-use ucx_http::{ClientOptions, Url};
+use ucx_http::{ClientOptions, Url, root_url};
 
 use crate::auth::WebexCredentials;
 use crate::ids::WebexId;
@@ -190,19 +190,4 @@ impl WebexConfig {
         let uuid = self.org_uuid()?;
         Some(WebexId::encode("ORGANIZATION", &uuid))
     }
-}
-
-fn root_url(key: &'static str, text: &str) -> Result<Url, ConfigError> {
-    let mut url = Url::parse(text).map_err(|e| ConfigError::new(key, format!("{text}: {e}")))?;
-    if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
-        return Err(ConfigError::new(
-            key,
-            format!("{text}: must be an http(s) URL with a host"),
-        ));
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
 }
