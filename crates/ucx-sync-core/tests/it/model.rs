@@ -193,3 +193,15 @@ fn planned_lookups_agree_with_sorted_ones() {
     let other: Attributes = [("email", vec!["e"])].into_iter().collect();
     assert_ne!(other.layout(), first.layout());
 }
+
+#[test]
+fn an_empty_bag_equals_the_default_however_it_was_built() {
+    let built: Attributes = std::iter::empty::<(&str, Vec<&str>)>().collect();
+    let parsed: Attributes = serde_json::from_str("{}").unwrap();
+    assert_eq!(built, Attributes::default());
+    assert_eq!(parsed, Attributes::default());
+    assert_eq!(
+        Attributes::from_pairs(std::iter::empty::<(&str, &str)>()),
+        Attributes::default()
+    );
+}
