@@ -6,12 +6,14 @@
 //! - [`conformance`]: checks every HTTP connector runs against a mock server of its API: paging is
 //!   complete, a failing page fails the snapshot, 429 is retried honouring Retry-After, a malformed
 //!   body is a Protocol error, `check` reports auth failures as Auth.
+//! - [`store`]: the contract every `UserStore` keeps, as checks a store's tests run.
 //! - [`by_key`], [`attr`], [`peak_rss_mb`]: helpers for connector tests and benchmarks.
 
 pub mod conformance;
 mod memory;
 pub mod mock;
 mod records;
+pub mod store;
 
 pub use memory::MemoryAdapter;
 pub use records::{attr, by_key, peak_rss_mb};

@@ -1,0 +1,591 @@
+//! `SqliteStore`: the `UserStore` on one SQLite file.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use ucx_sync_core::{
+    Fields, ObjectKind, Plan, RunRecord, RunStatus, Snapshot, SnapshotState, SourceId, StoreError,
+    SyncKey, User, UserId, UserStore,
+};
+
+use crate::schema::migrate;
+
+fn backend(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend {
+        message: format!("{what}: {e}"),
+        source: Some(Box::new(e)),
+    }
+}
+
+fn stale(reason: String) -> StoreError {
+    StoreError::Stale { reason }
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    // Fixed width, so text order is time order.
+    t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+fn parse_time(s: Option<String>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The users database on SQLite (bundled: nothing to install).
+///
+/// - Apply runs in one `BEGIN IMMEDIATE` transaction with prepared statements and checks every
+///   step against the users as they are (a plan made on an older state is refused as stale,
+///   and nothing is written). With WAL journaling a crash or kill at any point leaves the
+///   database before or after the plan.
+/// - An apply holds a lock row for its source while it runs: a second apply of the same source,
+///   from this process or another, is refused with [`StoreError::Busy`] instead of waiting to
+///   run on a state it did not plan against. A lock left by a killed process is taken over.
+/// - Snapshots are cached per source with their state; runs are kept per source.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+    holder: String,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open(&path).map_err(|e| backend("open the users database", e))?;
+        Self::setup(conn, path)
+    }
+
+    /// A database in memory (tests, dry runs).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|e| backend("open in memory", e))?;
+        Self::setup(conn, PathBuf::from(":memory:"))
+    }
+
+    fn setup(mut conn: Connection, path: PathBuf) -> Result<Self, StoreError> {
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| backend("enable WAL", e))?;
+        // NORMAL with WAL: a killed process never leaves a partial transaction; only a power
+        // loss may lose the last commit.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| backend("set synchronous", e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| backend("set busy timeout", e))?;
+        migrate(&mut conn).map_err(|message| StoreError::Backend {
+            message: format!("migrate the users database: {message}"),
+            source: None,
+        })?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+            holder: format!("pid {}", std::process::id()),
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `users` as they are, ids included, in one transaction: users entered by hand,
+    /// or a users database brought over from elsewhere. A user whose id or key exists already
+    /// makes the whole import fail.
+    pub async fn import_users(&self, users: Vec<User>) -> Result<(), StoreError> {
+        self.blocking(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| backend("begin import", e))?;
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT INTO users (id, kind, owner, key, stable_id, fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )
+                    .map_err(|e| backend("import users", e))?;
+                for u in &users {
+                    let fields = serde_json::to_string(&u.fields)
+                        .map_err(|e| backend("write a user's fields", e))?;
+                    insert
+                        .execute(params![
+                            u.id.0 as i64,
+                            u.kind.filter_name(),
+                            u.owner.as_ref().map(SourceId::as_str),
+                            u.key.as_str(),
+                            u.stable_id,
+                            fields
+                        ])
+                        .map_err(|e| backend(&format!("import user {}", u.key), e))?;
+                }
+            }
+            tx.commit().map_err(|e| backend("commit import", e))
+        })
+        .await
+    }
+
+    /// `PRAGMA integrity_check`: `Ok(())` when SQLite finds the file sound.
+    pub async fn integrity_check(&self) -> Result<(), StoreError> {
+        self.blocking(|c| {
+            let verdict: String = c
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .map_err(|e| backend("integrity check", e))?;
+            if verdict == "ok" {
+                Ok(())
+            } else {
+                Err(StoreError::Backend {
+                    message: format!("integrity check: {verdict}"),
+                    source: None,
+                })
+            }
+        })
+        .await
+    }
+
+    /// Runs `f` on the connection off the async threads.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| backend("store task", e))?
+    }
+
+    /// Takes the apply lock of `source`, or says who holds it.
+    fn lock(conn: &mut Connection, source: &str, holder: &str) -> Result<(), StoreError> {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| backend("take the apply lock", e))?;
+        let existing: Option<(String, String)> = tx
+            .query_row(
+                "SELECT holder, since FROM apply_locks WHERE source = ?1",
+                [source],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| backend("read the apply lock", e))?;
+        if let Some((other, since)) = existing {
+            if holder_alive(&other) {
+                return Err(StoreError::Busy {
+                    source_id: SourceId::new(source),
+                });
+            }
+            tracing::warn!(source, holder = %other, since, "taking over the apply lock of a process that is gone");
+        }
+        tx.execute(
+            "INSERT INTO apply_locks (source, holder, since) VALUES (?1, ?2, ?3)
+             ON CONFLICT(source) DO UPDATE SET holder = excluded.holder, since = excluded.since",
+            params![source, holder, time(Utc::now())],
+        )
+        .map_err(|e| backend("take the apply lock", e))?;
+        tx.commit().map_err(|e| backend("take the apply lock", e))
+    }
+
+    fn unlock(conn: &mut Connection, source: &str, holder: &str) -> Result<(), StoreError> {
+        conn.execute(
+            "DELETE FROM apply_locks WHERE source = ?1 AND holder = ?2",
+            params![source, holder],
+        )
+        .map(|_| ())
+        .map_err(|e| backend("release the apply lock", e))
+    }
+}
+
+/// Whether the process named in a lock row still runs. On Linux a pid is checked in `/proc`;
+/// elsewhere a lock is trusted (remove it by hand after a crash).
+fn holder_alive(holder: &str) -> bool {
+    let Some(pid) = holder
+        .strip_prefix("pid ")
+        .and_then(|p| p.parse::<u32>().ok())
+    else {
+        return true;
+    };
+    if pid == std::process::id() {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
+}
+
+/// Applies `plan` inside `tx`, checking each step against the rows as they are.
+fn apply_in(tx: &rusqlite::Transaction<'_>, plan: &Plan) -> Result<(), StoreError> {
+    let source = plan.source.as_str();
+    let db = |e: rusqlite::Error| backend("apply", e);
+    let mut row = tx
+        .prepare_cached("SELECT owner, key, fields, stable_id FROM users WHERE id = ?1")
+        .map_err(db)?;
+    type Row = (Option<String>, String, String, Option<String>);
+    let mut read = |id: UserId| -> Result<Option<Row>, StoreError> {
+        row.query_row([id.0 as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()
+        .map_err(db)
+    };
+    let fields_of = |json: &str| -> Result<Fields, StoreError> {
+        serde_json::from_str(json).map_err(|e| backend("read a user's fields", e))
+    };
+    let to_json =
+        |f: &Fields| serde_json::to_string(f).map_err(|e| backend("write a user's fields", e));
+    let taken = |e: &rusqlite::Error| matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation);
+
+    {
+        let mut delete = tx
+            .prepare_cached("DELETE FROM users WHERE id = ?1 AND owner = ?2 AND key = ?3")
+            .map_err(db)?;
+        for d in &plan.deletes {
+            if delete
+                .execute(params![d.id.0 as i64, source, d.key.as_str()])
+                .map_err(db)?
+                != 1
+            {
+                return Err(stale(format!(
+                    "user {} to delete is gone or has changed",
+                    d.key
+                )));
+            }
+        }
+    }
+    let mut update = tx
+        .prepare_cached(
+            "UPDATE users SET owner = ?2, stable_id = ?3, key = ?4, fields = ?5 WHERE id = ?1",
+        )
+        .map_err(db)?;
+    for u in &plan.updates {
+        let (owner, key, fields, stable_id) =
+            read(u.id)?.ok_or_else(|| stale(format!("user {} to update is gone", u.key)))?;
+        let owner_ok = if u.adopt {
+            owner.is_none()
+        } else {
+            owner.as_deref() == Some(source)
+        };
+        if !owner_ok || key != u.key.as_str() {
+            return Err(stale(format!(
+                "user {} to update has changed owner or key",
+                u.key
+            )));
+        }
+        let fields =
+            fields_of(&fields)?.with_changes(u.changes.iter().map(|c| (c.field, c.new.as_deref())));
+        // An adopted user takes the source's id for it (or none), not what it held before.
+        let stable_id = if u.adopt {
+            u.stable_id.clone()
+        } else {
+            stable_id
+        };
+        update
+            .execute(params![
+                u.id.0 as i64,
+                source,
+                stable_id,
+                key,
+                to_json(&fields)?
+            ])
+            .map_err(db)?;
+    }
+    for r in &plan.renames {
+        let (owner, key, fields, _) =
+            read(r.id)?.ok_or_else(|| stale(format!("user {} to rename is gone", r.from)))?;
+        if owner.as_deref() != Some(source) || key != r.from.as_str() {
+            return Err(stale(format!("user {} to rename has changed", r.from)));
+        }
+        let fields =
+            fields_of(&fields)?.with_changes(r.changes.iter().map(|c| (c.field, c.new.as_deref())));
+        update
+            .execute(params![
+                r.id.0 as i64,
+                source,
+                r.stable_id,
+                r.key.as_str(),
+                to_json(&fields)?
+            ])
+            .map_err(|e| {
+                if taken(&e) {
+                    stale(format!("key {} is already taken", r.key))
+                } else {
+                    db(e)
+                }
+            })?;
+    }
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO users (kind, owner, key, stable_id, fields) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(db)?;
+    for a in &plan.adds {
+        insert
+            .execute(params![
+                a.kind.filter_name(),
+                source,
+                a.key.as_str(),
+                a.stable_id,
+                to_json(&a.fields.without_empty())?
+            ])
+            .map_err(|e| {
+                if taken(&e) {
+                    stale(format!("key {} is already taken", a.key))
+                } else {
+                    db(e)
+                }
+            })?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.blocking(|c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id, kind, owner, key, stable_id, fields FROM users ORDER BY id",
+                )
+                .map_err(|e| backend("read users", e))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                })
+                .map_err(|e| backend("read users", e))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, kind, owner, key, stable_id, fields) =
+                    row.map_err(|e| backend("read users", e))?;
+                out.push(User {
+                    id: UserId(id as u64),
+                    kind: kind
+                        .parse::<ObjectKind>()
+                        .map_err(|e| backend("read a user's kind", e))?,
+                    owner: owner.map(SourceId::new),
+                    key: SyncKey::new(key),
+                    stable_id,
+                    fields: serde_json::from_str(&fields)
+                        .map_err(|e| backend("read a user's fields", e))?,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn apply(&self, plan: &Plan) -> Result<(), StoreError> {
+        let plan = plan.clone();
+        let holder = self.holder.clone();
+        let source = plan.source.as_str().to_owned();
+        // The lock is its own committed step, so a concurrent apply sees it and is refused.
+        {
+            let (s, h) = (source.clone(), holder.clone());
+            self.blocking(move |c| Self::lock(c, &s, &h)).await?;
+        }
+        let applied = self
+            .blocking(move |c| {
+                let tx = c
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(|e| backend("begin apply", e))?;
+                apply_in(&tx, &plan)?;
+                tx.commit().map_err(|e| backend("commit apply", e))
+            })
+            .await;
+        let released = self
+            .blocking(move |c| Self::unlock(c, &source, &holder))
+            .await;
+        applied.and(released)
+    }
+
+    async fn snapshot_state(&self, source: &SourceId) -> Result<SnapshotState, StoreError> {
+        let source = source.as_str().to_owned();
+        self.blocking(move |c| {
+            c.query_row(
+                "SELECT updated_at, refreshing_since, complete, records, cursor FROM snapshots WHERE source = ?1",
+                [source],
+                |r| {
+                    Ok(SnapshotState {
+                        updated_at: parse_time(r.get(0)?),
+                        refreshing_since: parse_time(r.get(1)?),
+                        complete: r.get::<_, i64>(2)? != 0,
+                        records: r.get::<_, i64>(3)? as usize,
+                        cursor: r.get::<_, Option<String>>(4)?.map(ucx_sync_core::Cursor),
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(|e| backend("read the snapshot state", e))
+        })
+        .await
+    }
+
+    async fn begin_refresh(&self, source: &SourceId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let source = source.as_str().to_owned();
+        self.blocking(move |c| {
+            c.execute(
+                "INSERT INTO snapshots (source, refreshing_since) VALUES (?1, ?2)
+                 ON CONFLICT(source) DO UPDATE SET refreshing_since = excluded.refreshing_since",
+                params![source, time(at)],
+            )
+            .map(|_| ())
+            .map_err(|e| backend("mark the refresh", e))
+        })
+        .await
+    }
+
+    async fn finish_refresh(
+        &self,
+        snapshot: Snapshot,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.blocking(move |c| {
+            let source = snapshot.source.as_str().to_owned();
+            if !snapshot.complete {
+                c.execute(
+                    "UPDATE snapshots SET refreshing_since = NULL WHERE source = ?1",
+                    [source],
+                )
+                .map_err(|e| backend("end the refresh", e))?;
+                return Ok(());
+            }
+            let data =
+                serde_json::to_string(&snapshot).map_err(|e| backend("write the snapshot", e))?;
+            c.execute(
+                "INSERT INTO snapshots (source, updated_at, refreshing_since, complete, records, cursor, data)
+                 VALUES (?1, ?2, NULL, 1, ?3, ?4, ?5)
+                 ON CONFLICT(source) DO UPDATE SET updated_at = excluded.updated_at,
+                   refreshing_since = NULL, complete = 1, records = excluded.records,
+                   cursor = excluded.cursor, data = excluded.data",
+                params![
+                    source,
+                    time(at),
+                    snapshot.records.len() as i64,
+                    snapshot.cursor.as_ref().map(|c| c.0.clone()),
+                    data
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| backend("store the snapshot", e))
+        })
+        .await
+    }
+
+    async fn abort_refresh(&self, source: &SourceId) -> Result<(), StoreError> {
+        let source = source.as_str().to_owned();
+        self.blocking(move |c| {
+            c.execute(
+                "UPDATE snapshots SET refreshing_since = NULL WHERE source = ?1",
+                [source],
+            )
+            .map(|_| ())
+            .map_err(|e| backend("end the refresh", e))
+        })
+        .await
+    }
+
+    async fn snapshot(&self, source: &SourceId) -> Result<Option<Snapshot>, StoreError> {
+        let source = source.as_str().to_owned();
+        self.blocking(move |c| {
+            let data: Option<Option<String>> = c
+                .query_row(
+                    "SELECT data FROM snapshots WHERE source = ?1",
+                    [source],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| backend("read the snapshot", e))?;
+            data.flatten()
+                .map(|d| serde_json::from_str(&d).map_err(|e| backend("read the snapshot", e)))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn record_run(&self, run: &RunRecord) -> Result<(), StoreError> {
+        let run = run.clone();
+        self.blocking(move |c| {
+            let status = serde_json::to_value(run.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let counts =
+                serde_json::to_string(&run.counts).map_err(|e| backend("write a run", e))?;
+            c.execute(
+                "INSERT INTO runs (source, started, finished, status, counts, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(source, started) DO UPDATE SET finished = excluded.finished,
+                   status = excluded.status, counts = excluded.counts, error = excluded.error",
+                params![
+                    run.source.as_str(),
+                    time(run.started),
+                    run.finished.map(time),
+                    status,
+                    counts,
+                    run.error
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| backend("record a run", e))
+        })
+        .await
+    }
+
+    async fn runs(&self, source: &SourceId, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
+        let source = source.clone();
+        self.blocking(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT started, finished, status, counts, error FROM runs
+                     WHERE source = ?1 ORDER BY started DESC LIMIT ?2",
+                )
+                .map_err(|e| backend("read runs", e))?;
+            let rows = stmt
+                .query_map(params![source.as_str(), limit as i64], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                    ))
+                })
+                .map_err(|e| backend("read runs", e))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (started, finished, status, counts, error) =
+                    row.map_err(|e| backend("read runs", e))?;
+                out.push(RunRecord {
+                    source: source.clone(),
+                    started: parse_time(Some(started)).unwrap_or_default(),
+                    finished: parse_time(finished),
+                    status: serde_json::from_value::<RunStatus>(serde_json::Value::String(status))
+                        .map_err(|e| backend("read a run's status", e))?,
+                    counts: serde_json::from_str(&counts).map_err(|e| backend("read a run", e))?,
+                    error,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
