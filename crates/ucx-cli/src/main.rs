@@ -1,48 +1,81 @@
 //! `ucx-sync`: the command line of the ucx-sync workspace.
 //!
-//! Exit codes: 0 success; 1 an operation failed; 2 invalid input (a filter, a record, a
-//! configuration or a command line that cannot be used).
+//! Exit codes: 0 success; 1 an operation failed (a source, the store); 2 invalid input (a
+//! filter, a record, a configuration or a command line that cannot be used); 3 a guard stopped
+//! the apply (nothing was applied).
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod config;
+mod demo;
 mod filter_cmd;
+mod sync_cmd;
 
 /// Keep a telephony users database in step with Webex, CUCM and Entra ID.
+///
+/// Exit codes: 0 success; 1 an operation failed; 2 invalid input (filter, record,
+/// configuration, command line); 3 a guard stopped the apply and nothing was applied.
 #[derive(Debug, Parser)]
-#[command(name = "ucx-sync", version, about)]
+#[command(name = "ucx-sync", version, about, long_about)]
 struct Cli {
+    #[command(flatten)]
+    config: sync_cmd::ConfigArg,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Sync the bundled fixtures of all three connectors from loopback mock servers into a
+    /// fresh SQLite file, twice (the second sync changes nothing).
+    Demo {
+        /// The database file (default: a new file in the temporary directory).
+        #[arg(long)]
+        db: Option<std::path::PathBuf>,
+    },
     /// Parse, print and test data-source filters (RFC 4515).
     #[command(subcommand)]
     Filter(filter_cmd::FilterCommand),
+    #[command(flatten)]
+    Sync(sync_cmd::SyncCommand),
 }
 
-/// An outcome that is not success: the message is already printed.
+/// An outcome that is not success.
 #[derive(Debug)]
 pub(crate) enum Failure {
     /// Input the user must fix (exit 2).
     Input(String),
+    /// An operation failed (exit 1).
+    Runtime(String),
+    /// A guard stopped the apply (exit 3).
+    Guard(String),
+}
+
+impl Failure {
+    pub(crate) fn message(&self) -> &str {
+        match self {
+            Failure::Input(m) | Failure::Runtime(m) | Failure::Guard(m) => m,
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo { db } => demo::run(db),
         Command::Filter(cmd) => filter_cmd::run(cmd),
+        Command::Sync(cmd) => sync_cmd::run(cmd, &cli.config.config),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Input(message)) => {
-            if !message.is_empty() {
-                eprintln!("{message}");
-            }
-            ExitCode::from(2)
-        }
+    let (code, message) = match &result {
+        Ok(()) => return ExitCode::SUCCESS,
+        Err(f @ Failure::Input(_)) => (2, f.message()),
+        Err(f @ Failure::Runtime(_)) => (1, f.message()),
+        Err(f @ Failure::Guard(_)) => (3, f.message()),
+    };
+    if !message.is_empty() {
+        eprintln!("{message}");
     }
+    ExitCode::from(code)
 }

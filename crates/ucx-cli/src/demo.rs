@@ -1,0 +1,292 @@
+//! `ucx-sync demo`: a whole sync of the three connectors against loopback mock servers serving
+//! the bundled fixtures, into a fresh SQLite file, run twice (the second run changes nothing).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ucx_http::ClientOptions;
+use ucx_http::secrecy::SecretString;
+use ucx_store_sqlite::SqliteStore;
+use ucx_sync_core::{DiffOptions, Guard, SourceSetup, Synchronizer, UserStore};
+use wiremock::matchers::{
+    body_string_contains, header_regex, method, path, path_regex, query_param,
+    query_param_is_missing,
+};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::Failure;
+use crate::sync_cmd::{apply, chain};
+
+macro_rules! fixture {
+    ($path:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/",
+            $path
+        ))
+    };
+}
+
+fn json(body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body.to_owned(), "application/json")
+}
+
+fn xml(body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body.to_owned(), "text/xml;charset=UTF-8")
+}
+
+/// Webex: locations, the organisation and two pages of people.
+async fn webex() -> MockServer {
+    let s = MockServer::start().await;
+    Mock::given(path("/v1/locations"))
+        .respond_with(json(fixture!("webex/locations.json")))
+        .mount(&s)
+        .await;
+    Mock::given(path("/v1/telephony/config/locations"))
+        .respond_with(json(fixture!("webex/telephony-locations.json")))
+        .mount(&s)
+        .await;
+    Mock::given(path_regex("^/v1/organizations/[^/]+$"))
+        .respond_with(json(fixture!("webex/organization.json")))
+        .mount(&s)
+        .await;
+    let next = format!(
+        "<{}/v1/people?callingData=true&excludeStatus=true&max=100&after=P2>; rel=\"next\"",
+        s.uri()
+    );
+    Mock::given(path("/v1/people"))
+        .and(query_param_is_missing("after"))
+        .respond_with(
+            json(fixture!("webex/people-page1.json")).insert_header("Link", next.as_str()),
+        )
+        .mount(&s)
+        .await;
+    Mock::given(path("/v1/people"))
+        .and(query_param("after", "P2"))
+        .respond_with(json(fixture!("webex/people-page2.json")))
+        .mount(&s)
+        .await;
+    s
+}
+
+/// CUCM: two listUser pages, their device queries, getCCMVersion.
+async fn cucm() -> MockServer {
+    let s = MockServer::start().await;
+    let op = |name: &str| {
+        Mock::given(method("POST"))
+            .and(path("/axl/"))
+            .and(header_regex("soapaction", &format!("{name}\"$")))
+    };
+    op("listUser")
+        .and(body_string_contains("<skip>0</skip>"))
+        .respond_with(xml(fixture!("cucm/listUser-page1.xml")))
+        .mount(&s)
+        .await;
+    op("listUser")
+        .and(body_string_contains("<skip>3</skip>"))
+        .respond_with(xml(fixture!("cucm/listUser-page2-last.xml")))
+        .mount(&s)
+        .await;
+    op("executeSQLQuery")
+        .and(body_string_contains("3f2a9c10-5b7e-4d21-8a6c-0e1f2a3b4c01"))
+        .respond_with(xml(fixture!("cucm/sql-extras-page1.xml")))
+        .mount(&s)
+        .await;
+    op("executeSQLQuery")
+        .and(body_string_contains("3f2a9c10-5b7e-4d21-8a6c-0e1f2a3b4c04"))
+        .respond_with(xml(fixture!("cucm/sql-extras-page2.xml")))
+        .mount(&s)
+        .await;
+    op("getCCMVersion")
+        .respond_with(xml(fixture!("cucm/getCCMVersion.xml")))
+        .mount(&s)
+        .await;
+    s
+}
+
+/// Entra: a token and two pages of users.
+async fn entra() -> MockServer {
+    let s = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/[^/]+/oauth2/v2.0/token$"))
+        .respond_with(json(fixture!("entra/token-response.json")))
+        .mount(&s)
+        .await;
+    let rewrite = |body: &str| body.replace("https://graph.microsoft.com", &s.uri());
+    Mock::given(path("/v1.0/users"))
+        .and(query_param_is_missing("$skiptoken"))
+        .respond_with(json(&rewrite(fixture!("entra/users-page1.json"))))
+        .mount(&s)
+        .await;
+    Mock::given(path("/v1.0/users"))
+        .and(query_param(
+            "$skiptoken",
+            "RFNwdAIAAQAAABc6ZGFuYS5va2Fmb3JAZXhhbXBsZS5jb20pVXNlcl9lOWI0YzdhMi02ZjNkLTRiMWUtOGE1Yy0zZDdmMmU5YjFjNjC5AAAAAAAAAAAA",
+        ))
+        .respond_with(json(fixture!("entra/users-page2.json")))
+        .mount(&s)
+        .await;
+    s
+}
+
+fn setup(
+    adapter: Arc<dyn ucx_sync_core::SourceAdapter>,
+    rules: ucx_mapping::RuleSet,
+) -> SourceSetup {
+    SourceSetup {
+        adapter,
+        filter: None,
+        mapper: Arc::new(rules),
+        diff: DiffOptions::default(),
+        guard: Guard::default(),
+    }
+}
+
+/// Builds the three sources against the mock servers.
+fn sources(
+    webex: &MockServer,
+    cucm: &MockServer,
+    entra: &MockServer,
+) -> Result<Vec<(&'static str, SourceSetup)>, String> {
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let mut w = ucx_webex::WebexConfig::new(ucx_webex::WebexCredentials::AccessToken(
+        SecretString::from("demo-token"),
+    ))
+    .with_base_url(format!("{}/v1/", webex.uri()))
+    .with_org_id("c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4");
+    w.http = ClientOptions::for_tests();
+    let mut c = ucx_cucm::CucmConfig::new(
+        format!("{}/axl/", cucm.uri()),
+        "axl-sync",
+        SecretString::from("demo-password"),
+    );
+    c.page_size = 3;
+    c.min_page_size = 1;
+    c.email_domain = Some("example.com".into());
+    c.http = ClientOptions {
+        max_concurrency_per_host: 1,
+        ..ClientOptions::for_tests()
+    };
+    let mut a = ucx_entra::EntraConfig::new(
+        "6b1f3c2e-8d4a-4f7b-9e21-5c3a7d9b0e14",
+        "0f4e2d6c-9a3b-4c8e-b1f7-5e2a9d6c3b80",
+        ucx_entra::EntraCredential::Secret(SecretString::from("demo-secret")),
+    );
+    a.authority_url = Some(format!("{}/", entra.uri()));
+    a.graph_url = Some(format!("{}/", entra.uri()));
+    a.http = ClientOptions::for_tests();
+    let params = [("email_domain".to_owned(), "example.com".to_owned())].into();
+    Ok(vec![
+        (
+            "Cisco Webex Users",
+            setup(
+                Arc::new(ucx_webex::WebexUsers::new(w).map_err(|x| e(&x))?),
+                ucx_mapping::RuleSet::builtin("webex-users").map_err(|x| e(&x))?,
+            ),
+        ),
+        (
+            "Cisco UCM",
+            setup(
+                Arc::new(ucx_cucm::CucmUsers::new(c).map_err(|x| e(&x))?),
+                ucx_mapping::RuleSet::builtin_with("cucm", &params).map_err(|x| e(&x))?,
+            ),
+        ),
+        (
+            "Entra ID",
+            setup(
+                Arc::new(ucx_entra::EntraUsers::new(a).map_err(|x| e(&x))?),
+                ucx_mapping::RuleSet::builtin("entra").map_err(|x| e(&x))?,
+            ),
+        ),
+    ])
+}
+
+/// Runs the demo into `db` (a fresh file in the temporary directory when `None`).
+pub(crate) fn run(db: Option<PathBuf>) -> Result<(), Failure> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    rt.block_on(async move {
+        let db = db.unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("ucx-sync-demo-{}.db", std::process::id()))
+        });
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        let (w, c, e) = (webex().await, cucm().await, entra().await);
+        println!(
+            "mock Webex at {}, CUCM at {}/axl/, Microsoft Graph at {}",
+            w.uri(),
+            c.uri(),
+            e.uri()
+        );
+        println!("users database: {}\n", db.display());
+        let store = Arc::new(SqliteStore::open(&db).map_err(|e| Failure::Runtime(e.to_string()))?);
+        let sync = Synchronizer::new(store.clone());
+        let sources = sources(&w, &c, &e).map_err(Failure::Runtime)?;
+        let mut second_changed = Vec::new();
+        for round in 1..=2 {
+            println!("=== sync {round} ===");
+            for (label, setup) in &sources {
+                println!("--- {label} ({})", setup.adapter.source_id());
+                setup
+                    .adapter
+                    .check()
+                    .await
+                    .map_err(|e| Failure::Runtime(chain(&e)))?;
+                let n = sync
+                    .refresh(setup)
+                    .await
+                    .map_err(|e| Failure::Runtime(chain(&e)))?;
+                println!("STATUS OK; snapshot of {n} records");
+                let plan = apply(&sync, setup).await?;
+                if round == 2 && !plan.is_noop() {
+                    second_changed.push(*label);
+                }
+            }
+            println!();
+        }
+        let users = store
+            .users()
+            .await
+            .map_err(|e| Failure::Runtime(e.to_string()))?;
+        println!("=== status ===");
+        for (label, setup) in &sources {
+            let id = setup.adapter.source_id();
+            let state = store
+                .snapshot_state(id)
+                .await
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            let runs = store
+                .runs(id, 1)
+                .await
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            let owned = users
+                .iter()
+                .filter(|u| u.owner.as_ref() == Some(id))
+                .count();
+            let last = runs.first().map_or("not started yet".to_owned(), |r| {
+                format!(
+                    "{} ({:?})",
+                    r.finished.unwrap_or(r.started).to_rfc3339(),
+                    r.status
+                )
+            });
+            println!(
+                "{label}: {owned} users; last synchronization {last}; snapshot updated at {}",
+                state.updated_at.map_or("never".into(), |t| t.to_rfc3339()),
+            );
+        }
+        println!("{} users in the database.", users.len());
+        if second_changed.is_empty() {
+            println!("The second sync changed nothing: every source was already in step.");
+            Ok(())
+        } else {
+            Err(Failure::Runtime(format!(
+                "the second sync still changed {}: the sync is not idempotent",
+                second_changed.join(", ")
+            )))
+        }
+    })
+}

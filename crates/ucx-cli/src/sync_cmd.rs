@@ -1,0 +1,477 @@
+//! The commands that read `ucx-sync.toml`: check, refresh, plan, apply, status, run, rules,
+//! explain, config check.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use ucx_store_sqlite::SqliteStore;
+use ucx_sync_core::{Plan, SourceSetup, SyncError, Synchronizer, UserStore};
+
+use crate::Failure;
+use crate::config::{self, FileConfig};
+
+/// Where the configuration is.
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArg {
+    /// The configuration file.
+    #[arg(long, short, global = true, default_value = "ucx-sync.toml")]
+    pub config: PathBuf,
+}
+
+/// The sync commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SyncCommand {
+    /// Check the configuration file without touching a network.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// The STATUS of each source: reachable, credentials accepted.
+    Check { source: Option<String> },
+    /// Read sources into their snapshot cache.
+    Refresh { source: Option<String> },
+    /// Show what a sync would change (adds, updates old → new, renames, deletes, conflicts).
+    Plan {
+        source: Option<String>,
+        /// The plan as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Plan and apply (exit 3 when a guard stops it; nothing is then applied).
+    Apply {
+        source: Option<String>,
+        /// The most deletes allowed this run.
+        #[arg(long)]
+        max_deletes: Option<usize>,
+        /// The largest share of the source's users deleted this run, in percent.
+        #[arg(long)]
+        max_delete_percent: Option<f64>,
+        /// Lift the delete thresholds for this run (after reviewing the plan).
+        #[arg(long)]
+        allow_deletes: bool,
+    },
+    /// Per source: last sync, in progress, snapshot updated at, filter.
+    Status,
+    /// Refresh and apply every source now and then every interval (Ctrl-C stops cleanly).
+    Run {
+        /// The interval: 6h, 30m, 90s (default: the shortest `schedule` of the sources, else
+        /// 6h, the product's cycle).
+        #[arg(long)]
+        every: Option<String>,
+    },
+    /// The mapping rules of a source.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// How each field of one user is computed from its source record.
+    Explain { source: String, key: String },
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Validate the file: keys, kinds, credential references, filters, rules.
+    Check,
+}
+
+/// `rules` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesCommand {
+    /// Print the rules of a source.
+    Show { source: String },
+}
+
+fn input(e: impl std::fmt::Display) -> Failure {
+    Failure::Input(e.to_string())
+}
+
+fn runtime(e: impl std::fmt::Display) -> Failure {
+    Failure::Runtime(e.to_string())
+}
+
+/// The configuration, its store and the selected sources.
+struct Loaded {
+    config: FileConfig,
+    dir: PathBuf,
+}
+
+impl Loaded {
+    fn load(path: &Path) -> Result<Self, Failure> {
+        let (config, dir) = config::load(path).map_err(input)?;
+        Ok(Self { config, dir })
+    }
+
+    fn store(&self) -> Result<Arc<SqliteStore>, Failure> {
+        let path = self.dir.join(&self.config.store.path);
+        SqliteStore::open(&path).map(Arc::new).map_err(runtime)
+    }
+
+    /// The named source, or every source.
+    fn setups(&self, only: Option<&str>) -> Result<Vec<(String, SourceSetup)>, Failure> {
+        let selected: Vec<_> = self
+            .config
+            .sources
+            .iter()
+            .filter(|s| only.is_none_or(|n| s.name == n))
+            .collect();
+        if selected.is_empty() {
+            return Err(input(match only {
+                Some(n) => format!("no source named {n:?} in the configuration"),
+                None => "the configuration has no [[sources]]".into(),
+            }));
+        }
+        selected
+            .into_iter()
+            .map(|s| {
+                config::setup(s, &self.dir)
+                    .map(|setup| (s.name.clone(), setup))
+                    .map_err(|e| input(format!("source {}: {e}", s.name)))
+            })
+            .collect()
+    }
+}
+
+/// Runs a sync command.
+pub(crate) fn run(cmd: SyncCommand, config: &Path) -> Result<(), Failure> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(runtime)?;
+    rt.block_on(run_async(cmd, config))
+}
+
+async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
+    let loaded = Loaded::load(path)?;
+    match cmd {
+        SyncCommand::Config(ConfigCommand::Check) => {
+            println!(
+                "{}: valid ({} source{}, store {})",
+                path.display(),
+                loaded.config.sources.len(),
+                if loaded.config.sources.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                loaded.config.store.path.display()
+            );
+            Ok(())
+        }
+        SyncCommand::Check { source } => {
+            let mut failed = false;
+            for (name, setup) in loaded.setups(source.as_deref())? {
+                match setup.adapter.check().await {
+                    Ok(()) => println!("{name}: STATUS OK"),
+                    Err(e) => {
+                        failed = true;
+                        println!("{name}: STATUS FAILED: {e}");
+                    }
+                }
+            }
+            if failed {
+                Err(Failure::Runtime(String::new()))
+            } else {
+                Ok(())
+            }
+        }
+        SyncCommand::Refresh { source } => {
+            let sync = Synchronizer::new(loaded.store()?);
+            for (name, setup) in loaded.setups(source.as_deref())? {
+                let n = sync.refresh(&setup).await.map_err(|e| runtime(chain(&e)))?;
+                println!("{name}: {n} records in the snapshot");
+            }
+            Ok(())
+        }
+        SyncCommand::Plan { source, json } => {
+            let sync = Synchronizer::new(loaded.store()?);
+            for (_, setup) in loaded.setups(source.as_deref())? {
+                let plan = sync.plan(&setup).await.map_err(|e| runtime(chain(&e)))?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&plan).map_err(runtime)?);
+                } else {
+                    print_plan(&plan);
+                }
+            }
+            Ok(())
+        }
+        SyncCommand::Apply {
+            source,
+            max_deletes,
+            max_delete_percent,
+            allow_deletes,
+        } => {
+            let sync = Synchronizer::new(loaded.store()?);
+            for (_, mut setup) in loaded.setups(source.as_deref())? {
+                if allow_deletes {
+                    setup.guard = setup.guard.allowing_deletes();
+                }
+                if max_deletes.is_some() {
+                    setup.guard.max_deletes = max_deletes;
+                }
+                if max_delete_percent.is_some() {
+                    setup.guard.max_delete_percent = max_delete_percent;
+                }
+                apply(&sync, &setup).await?;
+            }
+            Ok(())
+        }
+        SyncCommand::Status => status(&loaded).await,
+        SyncCommand::Run { every } => {
+            let interval = match every {
+                Some(e) => parse_interval(&e).map_err(input)?,
+                None => loaded
+                    .config
+                    .sources
+                    .iter()
+                    .filter_map(|s| s.schedule.as_deref())
+                    .filter_map(|s| parse_interval(s).ok())
+                    .min()
+                    .unwrap_or(Duration::from_secs(6 * 3600)),
+            };
+            run_every(&loaded, interval).await
+        }
+        SyncCommand::Rules(RulesCommand::Show { source }) => {
+            let rules = rule_set(&loaded, &source)?;
+            println!("rules of {source} (built on {}):", rules.name());
+            for r in rules.rules() {
+                println!("  {r}");
+            }
+            Ok(())
+        }
+        SyncCommand::Explain { source, key } => {
+            let (_, setup) = loaded.setups(Some(&source))?.remove(0);
+            let store = loaded.store()?;
+            let snapshot = store
+                .snapshot(setup.adapter.source_id())
+                .await
+                .map_err(runtime)?
+                .ok_or_else(|| {
+                    runtime(format!("{source} has no snapshot yet; run refresh first"))
+                })?;
+            let key = ucx_sync_core::SyncKey::new(&key);
+            let record = snapshot
+                .records
+                .iter()
+                .find(|r| r.key == key)
+                .ok_or_else(|| runtime(format!("{key} is not in the snapshot of {source}")))?;
+            for f in rule_set(&loaded, &source)?.explain(record) {
+                let consulted: Vec<String> = f
+                    .consulted
+                    .iter()
+                    .map(|(a, v)| format!("{a}={}", v.as_deref().unwrap_or("∅")))
+                    .collect();
+                println!(
+                    "{:<32} {:<40} {} [{}]{}",
+                    f.field,
+                    f.result
+                        .as_deref()
+                        .map_or("(not written)".to_owned(), |v| format!("{v:?}")),
+                    f.rule,
+                    consulted.join(", "),
+                    f.note.map(|n| format!("  note: {n}")).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn rule_set(loaded: &Loaded, source: &str) -> Result<ucx_mapping::RuleSet, Failure> {
+    let s = loaded
+        .config
+        .sources
+        .iter()
+        .find(|s| s.name == source)
+        .ok_or_else(|| input(format!("no source named {source:?}")))?;
+    match &s.rules {
+        Some(file) => {
+            let text = std::fs::read_to_string(loaded.dir.join(file)).map_err(runtime)?;
+            ucx_mapping::RuleSet::from_toml(&text).map_err(input)
+        }
+        None => ucx_mapping::RuleSet::builtin_with(s.kind.rules(), &s.params).map_err(input),
+    }
+}
+
+/// An error with its causes.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = c.source();
+    }
+    out
+}
+
+/// Plans and applies one source; a guard stop prints the plan's summary and exits 3.
+pub(crate) async fn apply(sync: &Synchronizer, setup: &SourceSetup) -> Result<Plan, Failure> {
+    match sync.sync(setup).await {
+        Ok(out) => {
+            print_plan(&out.plan);
+            println!(
+                "{}",
+                if out.applied {
+                    "applied."
+                } else {
+                    "nothing to apply."
+                }
+            );
+            Ok(out.plan)
+        }
+        Err(SyncError::Guard { plan, source }) => {
+            print_plan(&plan);
+            Err(Failure::Guard(source.to_string()))
+        }
+        Err(e) => Err(runtime(chain(&e))),
+    }
+}
+
+/// A readable plan.
+pub(crate) fn print_plan(plan: &Plan) {
+    let c = plan.counts;
+    println!(
+        "plan for {}: {} to add, {} to update, {} to rename, {} to delete, {} conflicts, {} unchanged",
+        plan.source, c.add, c.update, c.rename, c.delete, c.conflict, c.unchanged
+    );
+    for a in &plan.adds {
+        let fields = Plan::add_fields(a);
+        let shown: Vec<String> = ["first_name", "last_name", "first_extension_number", "email"]
+            .iter()
+            .filter_map(|f| fields.get(*f).map(|v| format!("{f}={v}")))
+            .collect();
+        println!("  + {} ({}) {}", a.key, a.kind, shown.join(", "));
+    }
+    for u in &plan.updates {
+        println!("  ~ {}{}", u.key, if u.adopt { " (adopted)" } else { "" });
+        for ch in &u.changes {
+            println!(
+                "      {}: {} → {}",
+                ch.field,
+                ch.old.as_deref().unwrap_or("∅"),
+                ch.new.as_deref().unwrap_or("∅")
+            );
+        }
+    }
+    for r in &plan.renames {
+        println!("  > {} → {}", r.from, r.key);
+    }
+    for d in &plan.deletes {
+        println!("  - {}", d.key);
+    }
+    for x in &plan.conflicts {
+        println!("  ! {}: {}", x.key, x.reason);
+    }
+    for e in &plan.errors {
+        println!("  ! {}: {}", e.key, e.message);
+    }
+    for w in &plan.warnings {
+        println!("  warning: {w}");
+    }
+}
+
+async fn status(loaded: &Loaded) -> Result<(), Failure> {
+    let store = loaded.store()?;
+    for s in &loaded.config.sources {
+        let setup = config::setup(s, &loaded.dir).map_err(input)?;
+        let id = setup.adapter.source_id();
+        let state = store.snapshot_state(id).await.map_err(runtime)?;
+        let runs = store.runs(id, 1).await.map_err(runtime)?;
+        let last = runs.first();
+        println!("{} ({})", s.name, id);
+        println!("  data source:          {:?}", s.kind);
+        println!(
+            "  last synchronization: {}",
+            match last {
+                Some(r) => format!(
+                    "{} ({:?}{})",
+                    r.finished.unwrap_or(r.started).to_rfc3339(),
+                    r.status,
+                    r.error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                ),
+                None => "synchronization not started yet".into(),
+            }
+        );
+        let running = state.refreshing_since.is_some()
+            || last.is_some_and(|r| r.status == ucx_sync_core::RunStatus::Running);
+        println!(
+            "  in progress:          {}",
+            if running { "yes" } else { "no" }
+        );
+        println!(
+            "  snapshot updated at:  {}",
+            state.updated_at.map_or("never".to_owned(), |t| format!(
+                "{} ({} records)",
+                t.to_rfc3339(),
+                state.records
+            ))
+        );
+        println!(
+            "  filter:               {}",
+            s.filter.as_deref().unwrap_or("(none)")
+        );
+    }
+    Ok(())
+}
+
+/// `6h`, `30m`, `90s`, `1d`: the `--every` and `schedule` forms.
+pub(crate) fn parse_interval(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("--every {text:?}: expected a number and a unit (6h, 30m, 90s)"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("--every {text:?}: the unit is s, m, h or d")),
+    };
+    if secs == 0 {
+        return Err("--every must be longer than zero".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+async fn run_every(loaded: &Loaded, interval: Duration) -> Result<(), Failure> {
+    let sync = Synchronizer::new(loaded.store()?);
+    let setups = loaded.setups(None)?;
+    loop {
+        for (name, setup) in &setups {
+            match sync.refresh(setup).await {
+                Ok(n) => {
+                    println!("{name}: refreshed, {n} records");
+                    if let Err(f) = apply(&sync, setup).await {
+                        eprintln!("{name}: {}", f.message());
+                    }
+                }
+                Err(e) => eprintln!("{name}: refresh failed: {}", chain(&e)),
+            }
+        }
+        // Up to 10% of jitter, so many installations do not hit an API at the same minute.
+        let jitter = interval.mul_f64(
+            f64::from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .subsec_nanos()
+                    % 1000,
+            ) / 10_000.0,
+        );
+        let wait = interval + jitter;
+        println!("next run in {}s (Ctrl-C stops)", wait.as_secs());
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::signal::ctrl_c() => {
+                println!("stopping");
+                return Ok(());
+            }
+        }
+    }
+}

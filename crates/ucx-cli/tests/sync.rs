@@ -1,0 +1,288 @@
+//! The `ucx-sync` binary end to end: the demo, config check, and refresh / plan / apply /
+//! status against a mock Webex, with the exit codes and the JSON plan.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use wiremock::matchers::{path, path_regex, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/webex")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn json(body: String) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body, "application/json")
+}
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ucx-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn ucx(config: &Path) -> Command {
+    let mut c = Command::cargo_bin("ucx-sync").unwrap();
+    c.arg("--config")
+        .arg(config)
+        .env("WEBEX_TOKEN", "test-token");
+    c
+}
+
+fn write_config(dir: &Path, server: &MockServer, extra: &str) -> PathBuf {
+    let file = dir.join("ucx-sync.toml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"[store]
+path = "users.db"
+
+[[sources]]
+name = "webex"
+kind = "webex-users"
+base_url = "{}/v1/"
+org_id = "c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4"
+token = "env:WEBEX_TOKEN"
+{extra}
+"#,
+            server.uri()
+        ),
+    )
+    .unwrap();
+    file
+}
+
+/// Locations, organisation, and people: all five, or only the first page's three.
+async fn webex(all: bool) -> MockServer {
+    let s = MockServer::start().await;
+    Mock::given(path("/v1/locations"))
+        .respond_with(json(fixture("locations.json")))
+        .mount(&s)
+        .await;
+    Mock::given(path("/v1/telephony/config/locations"))
+        .respond_with(json(fixture("telephony-locations.json")))
+        .mount(&s)
+        .await;
+    Mock::given(path_regex("^/v1/organizations/"))
+        .respond_with(json(fixture("organization.json")))
+        .mount(&s)
+        .await;
+    let mut first = json(fixture("people-page1.json"));
+    if all {
+        first = first.insert_header(
+            "Link",
+            format!(
+                "<{}/v1/people?callingData=true&excludeStatus=true&after=P2>; rel=\"next\"",
+                s.uri()
+            )
+            .as_str(),
+        );
+    }
+    Mock::given(path("/v1/people"))
+        .and(query_param_is_missing("after"))
+        .respond_with(first)
+        .mount(&s)
+        .await;
+    Mock::given(path("/v1/people"))
+        .and(query_param("after", "P2"))
+        .respond_with(json(fixture("people-page2.json")))
+        .mount(&s)
+        .await;
+    s
+}
+
+#[test]
+fn the_demo_syncs_three_sources_twice() {
+    let d = dir("demo");
+    let out = Command::cargo_bin("ucx-sync")
+        .unwrap()
+        .args(["demo", "--db"])
+        .arg(d.join("demo.db"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("5 to add"), "{text}");
+    assert!(text.contains("4 to add"), "{text}");
+    assert!(text.contains("7 to add"), "{text}");
+    assert!(text.contains("16 users in the database"), "{text}");
+    assert!(text.contains("The second sync changed nothing"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_errors_name_the_key_and_line_and_exit_2() {
+    let server = MockServer::start().await;
+    let d = dir("config");
+    let file = write_config(&d, &server, "bsae_url = \"typo\"");
+    let out = ucx(&file).args(["config", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 10") && err.contains("bsae_url"), "{err}");
+
+    let file = write_config(&d, &server, "");
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("env:WEBEX_TOKEN", "plain-token"),
+    )
+    .unwrap();
+    let out = ucx(&file).args(["config", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be a reference"));
+
+    let file = write_config(&d, &server, "filter = \"(title=Boss)\"");
+    let out = ucx(&file).args(["config", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Invalid LDAP filters"));
+
+    let file = write_config(
+        &d,
+        &server,
+        "filter = \"(department=Sales)\"\nschedule = \"6h\"",
+    );
+    ucx(&file).args(["config", "check"]).assert().success();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_plan_apply_status_and_a_guard_stop() {
+    let server = webex(true).await;
+    let d = dir("flow");
+    let file = write_config(&d, &server, "[sources.guard]\nmax_deletes = 1");
+
+    ucx(&file).args(["check"]).assert().success();
+    let out = ucx(&file).args(["refresh"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("5 records"));
+
+    let out = ucx(&file).args(["plan", "--json"]).output().unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["counts"]["add"], 5);
+    assert_eq!(plan["adds"].as_array().unwrap().len(), 5);
+
+    ucx(&file).args(["apply"]).assert().success();
+    let out = ucx(&file).args(["status"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("snapshot updated at") && text.contains("(5 records)"),
+        "{text}"
+    );
+    assert!(text.contains("Applied"), "{text}");
+
+    // The source now lists only three people: two deletes, over max_deletes = 1.
+    drop(server);
+    let server = webex(false).await;
+    let file = write_config(&d, &server, "[sources.guard]\nmax_deletes = 1");
+    ucx(&file).args(["refresh"]).assert().success();
+    let out = ucx(&file).args(["apply"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("max_deletes"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 to delete"));
+    let status =
+        String::from_utf8_lossy(&ucx(&file).args(["status"]).output().unwrap().stdout).into_owned();
+    assert!(status.contains("Blocked"), "{status}");
+    // Reviewed: let them go.
+    ucx(&file)
+        .args(["apply", "--allow-deletes"])
+        .assert()
+        .success();
+    let out = ucx(&file).args(["plan"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 to delete"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_refresh_keeps_the_snapshot_and_exits_1() {
+    let server = webex(true).await;
+    let d = dir("interrupted");
+    let file = write_config(&d, &server, "");
+    ucx(&file).args(["refresh"]).assert().success();
+    drop(server);
+
+    // Page 2 fails for good: the refresh fails, the previous snapshot stays.
+    let failing = MockServer::start().await;
+    Mock::given(path("/v1/locations"))
+        .respond_with(json(fixture("locations.json")))
+        .mount(&failing)
+        .await;
+    Mock::given(path("/v1/telephony/config/locations"))
+        .respond_with(json(fixture("telephony-locations.json")))
+        .mount(&failing)
+        .await;
+    Mock::given(path_regex("^/v1/organizations/"))
+        .respond_with(json(fixture("organization.json")))
+        .mount(&failing)
+        .await;
+    Mock::given(path("/v1/people"))
+        .respond_with(ResponseTemplate::new(400).set_body_string(r#"{"message":"broken"}"#))
+        .mount(&failing)
+        .await;
+    let file = write_config(&d, &failing, "");
+    let out = ucx(&file).args(["refresh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken"));
+    let status =
+        String::from_utf8_lossy(&ucx(&file).args(["status"]).output().unwrap().stdout).into_owned();
+    assert!(
+        status.contains("(5 records)") && status.contains("in progress:          no"),
+        "{status}"
+    );
+
+    // Resumed: the source answers again.
+    let server = webex(true).await;
+    let file = write_config(&d, &server, "");
+    ucx(&file).args(["refresh"]).assert().success();
+    ucx(&file).args(["apply"]).assert().success();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rules_and_explain() {
+    let server = webex(true).await;
+    let d = dir("rules");
+    let file = write_config(&d, &server, "");
+    let out = ucx(&file)
+        .args(["rules", "show", "webex"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("first_extension_number") && text.contains("esn | phoneNumber"),
+        "{text}"
+    );
+    ucx(&file).args(["refresh"]).assert().success();
+    let out = ucx(&file)
+        .args(["explain", "webex", "alice.anders@example.com"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\"81011001\"") && text.contains("esn=81011001"),
+        "{text}"
+    );
+    let out = ucx(&file)
+        .args(["explain", "webex", "nobody@example.com"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let out = ucx(&file).args(["plan", "nosuchsource"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
