@@ -11,6 +11,10 @@
 //!   (`ucx-http`) and the Webex Control Hub source (`ucx-webex`).
 //! - `cucm` (feature `cucm`, on by default): the Cisco Unified CM source (`ucx-cucm`).
 //! - `entra` (feature `entra`, on by default): the Microsoft Entra ID source (`ucx-entra`).
+//! - `store` (feature `sqlite`, on by default): the SQLite users database (`ucx-store-sqlite`).
+//!
+//! Runnable examples against the bundled fixtures over loopback: `cargo run --example
+//! webex_service`, `cucm_resume`, `entra_delta`, `custom_rules`.
 //!
 //! ```
 //! use ucx_sync::filter::Filter;
@@ -27,6 +31,8 @@ pub use ucx_filter as filter;
 #[cfg(any(feature = "webex", feature = "cucm", feature = "entra"))]
 pub use ucx_http as http;
 pub use ucx_mapping as mapping;
+#[cfg(feature = "sqlite")]
+pub use ucx_store_sqlite as store;
 pub use ucx_sync_core as core;
 #[cfg(feature = "webex")]
 pub use ucx_webex as webex;

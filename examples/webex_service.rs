@@ -1,0 +1,101 @@
+//! Embedding a Webex users sync in a service: a source, rules, a filter, a guard and a SQLite
+//! users database, synced on a timer. Runs against a loopback mock of Webex serving the
+//! bundled fixtures.
+//!
+//! ```text
+//! cargo run --example webex_service
+//! ```
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ucx_sync::core::{DiffOptions, Guard, SourceSetup, Synchronizer, UserStore};
+use ucx_sync::filter::{Filter, Matcher};
+use ucx_sync::http::secrecy::SecretString;
+use ucx_sync::mapping::RuleSet;
+use ucx_sync::store::SqliteStore;
+use ucx_sync::webex::{WebexConfig, WebexCredentials, WebexUsers};
+use wiremock::matchers::{path, path_regex, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn fixture(name: &str) -> ResponseTemplate {
+    let body = std::fs::read_to_string(format!(
+        "{}/fixtures/webex/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    ResponseTemplate::new(200).set_body_raw(body, "application/json")
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The mock Webex (in a service: the real one, and no base URL override).
+    let webex = MockServer::start().await;
+    Mock::given(path("/v1/locations"))
+        .respond_with(fixture("locations.json"))
+        .mount(&webex)
+        .await;
+    Mock::given(path("/v1/telephony/config/locations"))
+        .respond_with(fixture("telephony-locations.json"))
+        .mount(&webex)
+        .await;
+    Mock::given(path_regex("^/v1/organizations/"))
+        .respond_with(fixture("organization.json"))
+        .mount(&webex)
+        .await;
+    let next = format!(
+        "<{}/v1/people?callingData=true&excludeStatus=true&after=P2>; rel=\"next\"",
+        webex.uri()
+    );
+    Mock::given(path("/v1/people"))
+        .and(query_param_is_missing("after"))
+        .respond_with(fixture("people-page1.json").insert_header("Link", next.as_str()))
+        .mount(&webex)
+        .await;
+    Mock::given(path("/v1/people"))
+        .and(query_param("after", "P2"))
+        .respond_with(fixture("people-page2.json"))
+        .mount(&webex)
+        .await;
+
+    // The source: in production a service app's refresh token, read from a secret store.
+    let config = WebexConfig::new(WebexCredentials::AccessToken(SecretString::from(
+        "token-from-your-vault",
+    )))
+    .with_base_url(format!("{}/v1/", webex.uri()))
+    .with_org_id("c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4");
+    let setup = SourceSetup {
+        adapter: Arc::new(WebexUsers::new(config)?),
+        // Only people with a Webex Calling location.
+        filter: Some(Matcher::compile(&Filter::parse("(location=*)")?)?),
+        mapper: Arc::new(RuleSet::builtin("webex-users")?),
+        diff: DiffOptions::default(),
+        guard: Guard::default(),
+    };
+    let db = std::env::temp_dir().join(format!("webex-service-{}.db", std::process::id()));
+    let store = Arc::new(SqliteStore::open(&db)?);
+    let sync = Synchronizer::new(store.clone());
+
+    // A service would loop on its own schedule; two rounds show the second changes nothing.
+    for round in 1..=2 {
+        let records = sync.refresh(&setup).await?;
+        let outcome = sync.sync(&setup).await?;
+        println!(
+            "round {round}: {records} records, {} added, {} updated, {} deleted, {} unchanged",
+            outcome.plan.counts.add,
+            outcome.plan.counts.update,
+            outcome.plan.counts.delete,
+            outcome.plan.counts.unchanged
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for u in store.users().await? {
+        println!(
+            "  {} → extension {}",
+            u.key,
+            u.fields.get_str("first_extension_number").unwrap_or("-")
+        );
+    }
+    Ok(())
+}
