@@ -16,48 +16,15 @@ use ucx_sync::http::secrecy::SecretString;
 use ucx_sync::mapping::RuleSet;
 use ucx_sync::store::SqliteStore;
 use ucx_sync::webex::{WebexConfig, WebexCredentials, WebexUsers};
-use wiremock::matchers::{path, path_regex, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn fixture(name: &str) -> ResponseTemplate {
-    let body = std::fs::read_to_string(format!(
-        "{}/fixtures/webex/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    ResponseTemplate::new(200).set_body_raw(body, "application/json")
-}
+use ucx_testkit::fixtures;
+use wiremock::MockServer;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The mock Webex (in a service: the real one, and no base URL override).
     let webex = MockServer::start().await;
-    Mock::given(path("/v1/locations"))
-        .respond_with(fixture("locations.json"))
-        .mount(&webex)
-        .await;
-    Mock::given(path("/v1/telephony/config/locations"))
-        .respond_with(fixture("telephony-locations.json"))
-        .mount(&webex)
-        .await;
-    Mock::given(path_regex("^/v1/organizations/"))
-        .respond_with(fixture("organization.json"))
-        .mount(&webex)
-        .await;
-    let next = format!(
-        "<{}/v1/people?callingData=true&excludeStatus=true&after=P2>; rel=\"next\"",
-        webex.uri()
-    );
-    Mock::given(path("/v1/people"))
-        .and(query_param_is_missing("after"))
-        .respond_with(fixture("people-page1.json").insert_header("Link", next.as_str()))
-        .mount(&webex)
-        .await;
-    Mock::given(path("/v1/people"))
-        .and(query_param("after", "P2"))
-        .respond_with(fixture("people-page2.json"))
-        .mount(&webex)
-        .await;
+    fixtures::webex_directory(&webex).await;
+    fixtures::webex_people(&webex, true).await;
 
     // The source: in production a service app's refresh token, read from a secret store.
     let config = WebexConfig::new(WebexCredentials::AccessToken(SecretString::from(

@@ -8,124 +8,32 @@ use ucx_http::ClientOptions;
 use ucx_http::secrecy::SecretString;
 use ucx_store_sqlite::SqliteStore;
 use ucx_sync_core::{DiffOptions, Guard, SourceSetup, Synchronizer, UserStore};
-use wiremock::matchers::{
-    body_string_contains, header_regex, method, path, path_regex, query_param,
-    query_param_is_missing,
-};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use ucx_testkit::fixtures;
+use wiremock::MockServer;
 
 use crate::Failure;
 use crate::sync_cmd::{apply, chain};
 
-macro_rules! fixture {
-    ($path:literal) => {
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../fixtures/",
-            $path
-        ))
-    };
-}
-
-fn json(body: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(body.to_owned(), "application/json")
-}
-
-fn xml(body: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(body.to_owned(), "text/xml;charset=UTF-8")
-}
-
 /// Webex: locations, the organisation and two pages of people.
 async fn webex() -> MockServer {
     let s = MockServer::start().await;
-    Mock::given(path("/v1/locations"))
-        .respond_with(json(fixture!("webex/locations.json")))
-        .mount(&s)
-        .await;
-    Mock::given(path("/v1/telephony/config/locations"))
-        .respond_with(json(fixture!("webex/telephony-locations.json")))
-        .mount(&s)
-        .await;
-    Mock::given(path_regex("^/v1/organizations/[^/]+$"))
-        .respond_with(json(fixture!("webex/organization.json")))
-        .mount(&s)
-        .await;
-    let next = format!(
-        "<{}/v1/people?callingData=true&excludeStatus=true&max=100&after=P2>; rel=\"next\"",
-        s.uri()
-    );
-    Mock::given(path("/v1/people"))
-        .and(query_param_is_missing("after"))
-        .respond_with(
-            json(fixture!("webex/people-page1.json")).insert_header("Link", next.as_str()),
-        )
-        .mount(&s)
-        .await;
-    Mock::given(path("/v1/people"))
-        .and(query_param("after", "P2"))
-        .respond_with(json(fixture!("webex/people-page2.json")))
-        .mount(&s)
-        .await;
+    fixtures::webex_directory(&s).await;
+    fixtures::webex_people(&s, true).await;
     s
 }
 
 /// CUCM: two listUser pages, their device queries, getCCMVersion.
 async fn cucm() -> MockServer {
     let s = MockServer::start().await;
-    let op = |name: &str| {
-        Mock::given(method("POST"))
-            .and(path("/axl/"))
-            .and(header_regex("soapaction", &format!("{name}\"$")))
-    };
-    op("listUser")
-        .and(body_string_contains("<skip>0</skip>"))
-        .respond_with(xml(fixture!("cucm/listUser-page1.xml")))
-        .mount(&s)
-        .await;
-    op("listUser")
-        .and(body_string_contains("<skip>3</skip>"))
-        .respond_with(xml(fixture!("cucm/listUser-page2-last.xml")))
-        .mount(&s)
-        .await;
-    op("executeSQLQuery")
-        .and(body_string_contains("3f2a9c10-5b7e-4d21-8a6c-0e1f2a3b4c01"))
-        .respond_with(xml(fixture!("cucm/sql-extras-page1.xml")))
-        .mount(&s)
-        .await;
-    op("executeSQLQuery")
-        .and(body_string_contains("3f2a9c10-5b7e-4d21-8a6c-0e1f2a3b4c04"))
-        .respond_with(xml(fixture!("cucm/sql-extras-page2.xml")))
-        .mount(&s)
-        .await;
-    op("getCCMVersion")
-        .respond_with(xml(fixture!("cucm/getCCMVersion.xml")))
-        .mount(&s)
-        .await;
+    fixtures::cucm_users(&s).await;
     s
 }
 
 /// Entra: a token and two pages of users.
 async fn entra() -> MockServer {
     let s = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path_regex("^/[^/]+/oauth2/v2.0/token$"))
-        .respond_with(json(fixture!("entra/token-response.json")))
-        .mount(&s)
-        .await;
-    let rewrite = |body: &str| body.replace("https://graph.microsoft.com", &s.uri());
-    Mock::given(path("/v1.0/users"))
-        .and(query_param_is_missing("$skiptoken"))
-        .respond_with(json(&rewrite(fixture!("entra/users-page1.json"))))
-        .mount(&s)
-        .await;
-    Mock::given(path("/v1.0/users"))
-        .and(query_param(
-            "$skiptoken",
-            "RFNwdAIAAQAAABc6ZGFuYS5va2Fmb3JAZXhhbXBsZS5jb20pVXNlcl9lOWI0YzdhMi02ZjNkLTRiMWUtOGE1Yy0zZDdmMmU5YjFjNjC5AAAAAAAAAAAA",
-        ))
-        .respond_with(json(fixture!("entra/users-page2.json")))
-        .mount(&s)
-        .await;
+    fixtures::entra_token(&s).await;
+    fixtures::entra_users(&s).await;
     s
 }
 
@@ -153,7 +61,7 @@ fn sources(
         SecretString::from("demo-token"),
     ))
     .with_base_url(format!("{}/v1/", webex.uri()))
-    .with_org_id("c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4");
+    .with_org_id(fixtures::WEBEX_ORG);
     w.http = ClientOptions::for_tests();
     let mut c = ucx_cucm::CucmConfig::new(
         format!("{}/axl/", cucm.uri()),
@@ -168,8 +76,8 @@ fn sources(
         ..ClientOptions::for_tests()
     };
     let mut a = ucx_entra::EntraConfig::new(
-        "6b1f3c2e-8d4a-4f7b-9e21-5c3a7d9b0e14",
-        "0f4e2d6c-9a3b-4c8e-b1f7-5e2a9d6c3b80",
+        fixtures::ENTRA_TENANT,
+        fixtures::ENTRA_CLIENT,
         ucx_entra::EntraCredential::Secret(SecretString::from("demo-secret")),
     );
     a.authority_url = Some(format!("{}/", entra.uri()));

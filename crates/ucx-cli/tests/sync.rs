@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use wiremock::matchers::{path, path_regex, query_param, query_param_is_missing};
+use wiremock::matchers::{path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn fixture(name: &str) -> String {
@@ -62,39 +62,8 @@ token = "env:WEBEX_TOKEN"
 /// Locations, organisation, and people: all five, or only the first page's three.
 async fn webex(all: bool) -> MockServer {
     let s = MockServer::start().await;
-    Mock::given(path("/v1/locations"))
-        .respond_with(json(fixture("locations.json")))
-        .mount(&s)
-        .await;
-    Mock::given(path("/v1/telephony/config/locations"))
-        .respond_with(json(fixture("telephony-locations.json")))
-        .mount(&s)
-        .await;
-    Mock::given(path_regex("^/v1/organizations/"))
-        .respond_with(json(fixture("organization.json")))
-        .mount(&s)
-        .await;
-    let mut first = json(fixture("people-page1.json"));
-    if all {
-        first = first.insert_header(
-            "Link",
-            format!(
-                "<{}/v1/people?callingData=true&excludeStatus=true&after=P2>; rel=\"next\"",
-                s.uri()
-            )
-            .as_str(),
-        );
-    }
-    Mock::given(path("/v1/people"))
-        .and(query_param_is_missing("after"))
-        .respond_with(first)
-        .mount(&s)
-        .await;
-    Mock::given(path("/v1/people"))
-        .and(query_param("after", "P2"))
-        .respond_with(json(fixture("people-page2.json")))
-        .mount(&s)
-        .await;
+    ucx_testkit::fixtures::webex_directory(&s).await;
+    ucx_testkit::fixtures::webex_people(&s, all).await;
     s
 }
 

@@ -76,6 +76,11 @@ async fn users_are_read_over_all_pages_with_the_rules_attributes() {
         );
         assert!(r.url.query().unwrap().contains("select="));
     }
+    assert!(
+        graph[0].url.query().unwrap().contains("%24top=999"),
+        "{}",
+        graph[0].url
+    );
 }
 
 #[tokio::test]

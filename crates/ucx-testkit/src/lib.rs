@@ -6,10 +6,12 @@
 //! - [`conformance`]: checks every HTTP connector runs against a mock server of its API: paging is
 //!   complete, a failing page fails the snapshot, 429 is retried honouring Retry-After, a malformed
 //!   body is a Protocol error, `check` reports auth failures as Auth.
+//! - [`fixtures`]: mock Webex, CUCM and Graph servers answering from the bundled fixtures.
 //! - [`store`]: the contract every `UserStore` keeps, as checks a store's tests run.
 //! - [`by_key`], [`attr`], [`peak_rss_mb`]: helpers for connector tests and benchmarks.
 
 pub mod conformance;
+pub mod fixtures;
 mod memory;
 pub mod mock;
 mod records;

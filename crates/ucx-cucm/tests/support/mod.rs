@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use ucx_cucm::CucmConfig;
 use ucx_http::ClientOptions;
 use ucx_http::secrecy::SecretString;
-use wiremock::matchers::{body_string_contains, header_regex, method, path};
-use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
+use wiremock::{MockBuilder, MockServer, ResponseTemplate};
 
 pub const PASSWORD: &str = "s3cret-axl-password";
 
@@ -30,12 +29,7 @@ pub fn fault(name: &str) -> ResponseTemplate {
 
 /// A POST of AXL `operation`.
 pub fn op(operation: &str) -> MockBuilder {
-    Mock::given(method("POST"))
-        .and(path("/axl/"))
-        .and(header_regex(
-            "soapaction",
-            &format!(r#"^"CUCM:DB ver=[0-9.]+ {operation}"$"#),
-        ))
+    ucx_testkit::fixtures::axl(operation)
 }
 
 /// A configuration against `server`: pages of 3, fast retries, a mail domain.
@@ -60,38 +54,10 @@ pub const DANA: &str = "3f2a9c10-5b7e-4d21-8a6c-0e1f2a3b4c04";
 
 /// Two listUser pages (3 users, then 1), their device queries, and getCCMVersion.
 pub async fn mount_users(server: &MockServer) {
-    op("listUser")
-        .and(body_string_contains("<skip>0</skip>"))
-        .respond_with(soap("listUser-page1.xml"))
-        .mount(server)
-        .await;
-    op("listUser")
-        .and(body_string_contains("<skip>3</skip>"))
-        .respond_with(soap("listUser-page2-last.xml"))
-        .mount(server)
-        .await;
-    mount_extras(server).await;
-    op("getCCMVersion")
-        .respond_with(soap("getCCMVersion.xml"))
-        .mount(server)
-        .await;
+    ucx_testkit::fixtures::cucm_users(server).await;
 }
 
 /// The device/SIP URI queries of the two pages.
 pub async fn mount_extras(server: &MockServer) {
-    op("executeSQLQuery")
-        .and(body_string_contains(ALICE))
-        .respond_with(soap("sql-extras-page1.xml"))
-        .mount(server)
-        .await;
-    op("executeSQLQuery")
-        .and(body_string_contains(DANA))
-        .respond_with(soap("sql-extras-page2.xml"))
-        .mount(server)
-        .await;
-    op("executeSQLQuery")
-        .respond_with(soap("sql-empty.xml"))
-        .with_priority(10)
-        .mount(server)
-        .await;
+    ucx_testkit::fixtures::cucm_extras(server).await;
 }

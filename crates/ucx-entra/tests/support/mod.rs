@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use ucx_entra::{EntraConfig, EntraCredential};
 use ucx_http::ClientOptions;
 use ucx_http::secrecy::SecretString;
-use wiremock::matchers::{method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 pub const TENANT: &str = "6b1f3c2e-8d4a-4f7b-9e21-5c3a7d9b0e14";
 pub const CLIENT: &str = "0f4e2d6c-9a3b-4c8e-b1f7-5e2a9d6c3b80";
@@ -52,32 +51,10 @@ pub fn token_path() -> String {
 
 /// The token endpoint, answering the fixture token (which carries application roles).
 pub async fn mount_token(server: &MockServer) {
-    Mock::given(method("POST"))
-        .and(path(token_path()))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(fixture("token-response.json"), "application/json"),
-        )
-        .mount(server)
-        .await;
+    ucx_testkit::fixtures::entra_token(server).await;
 }
 
 /// The two pages of `/users`.
 pub async fn mount_users(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path("/v1.0/users"))
-        .and(query_param_is_missing("$skiptoken"))
-        .and(query_param("$top", "999"))
-        .respond_with(graph(server, "users-page1.json"))
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1.0/users"))
-        .and(query_param(
-            "$skiptoken",
-            "RFNwdAIAAQAAABc6ZGFuYS5va2Fmb3JAZXhhbXBsZS5jb20pVXNlcl9lOWI0YzdhMi02ZjNkLTRiMWUtOGE1Yy0zZDdmMmU5YjFjNjC5AAAAAAAAAAAA",
-        ))
-        .respond_with(graph(server, "users-page2.json"))
-        .mount(server)
-        .await;
+    ucx_testkit::fixtures::entra_users(server).await;
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use ucx_http::ClientOptions;
 use ucx_http::secrecy::SecretString;
 use ucx_webex::{WebexConfig, WebexCredentials};
-use wiremock::matchers::{method, path, path_regex, query_param, query_param_is_missing};
+use wiremock::matchers::{path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub const ORG: &str = "c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4";
@@ -41,41 +41,12 @@ pub fn config(server: &MockServer) -> WebexConfig {
 
 /// Locations, calling locations and the organisation.
 pub async fn mount_directory(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path("/v1/locations"))
-        .respond_with(json("locations.json"))
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/telephony/config/locations"))
-        .respond_with(json("telephony-locations.json"))
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/v1/organizations/[^/]+$"))
-        .respond_with(json("organization.json"))
-        .mount(server)
-        .await;
+    ucx_testkit::fixtures::webex_directory(server).await;
 }
 
 /// The two people pages; the next link keeps every parameter.
 pub async fn mount_people(server: &MockServer) {
-    let next = format!(
-        "<{}/v1/people?callingData=true&excludeStatus=true&max=100&after=P2>; rel=\"next\"",
-        server.uri()
-    );
-    Mock::given(method("GET"))
-        .and(path("/v1/people"))
-        .and(query_param_is_missing("after"))
-        .respond_with(json("people-page1.json").insert_header("Link", next.as_str()))
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people"))
-        .and(query_param("after", "P2"))
-        .respond_with(json("people-page2.json"))
-        .mount(server)
-        .await;
+    ucx_testkit::fixtures::webex_people(server, true).await;
 }
 
 /// Every virtual-object listing, hunt groups over two pages.

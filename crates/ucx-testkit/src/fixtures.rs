@@ -1,0 +1,151 @@
+//! Mock servers answering like Webex, CUCM and Microsoft Graph from the bundled `fixtures/`
+//! (compiled in, so a binary needs no checkout): the connector tests, the examples and
+//! `ucx-sync demo` mount the same answers.
+
+use wiremock::matchers::{
+    body_string_contains, header_regex, method, path, path_regex, query_param,
+    query_param_is_missing,
+};
+use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
+
+macro_rules! file {
+    ($path:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/",
+            $path
+        ))
+    };
+}
+
+/// The organisation every Webex fixture belongs to.
+pub const WEBEX_ORG: &str = "c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4";
+/// The tenant of the Entra fixtures.
+pub const ENTRA_TENANT: &str = "6b1f3c2e-8d4a-4f7b-9e21-5c3a7d9b0e14";
+/// The application of the Entra fixtures.
+pub const ENTRA_CLIENT: &str = "0f4e2d6c-9a3b-4c8e-b1f7-5e2a9d6c3b80";
+/// The `$skiptoken` of the second `/users` page.
+pub const ENTRA_PAGE2: &str = "RFNwdAIAAQAAABc6ZGFuYS5va2Fmb3JAZXhhbXBsZS5jb20pVXNlcl9lOWI0YzdhMi02ZjNkLTRiMWUtOGE1Yy0zZDdmMmU5YjFjNjC5AAAAAAAAAAAA";
+
+fn json(body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("TrackingID", "ROUTER_FIXTURE")
+        .set_body_raw(body.to_owned(), "application/json")
+}
+
+fn xml(body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body.to_owned(), "text/xml;charset=UTF-8")
+}
+
+/// Webex locations, calling locations and the organisation (what every Webex listing joins).
+pub async fn webex_directory(server: &MockServer) {
+    Mock::given(path("/v1/locations"))
+        .respond_with(json(file!("webex/locations.json")))
+        .mount(server)
+        .await;
+    Mock::given(path("/v1/telephony/config/locations"))
+        .respond_with(json(file!("webex/telephony-locations.json")))
+        .mount(server)
+        .await;
+    Mock::given(path_regex("^/v1/organizations/[^/]+$"))
+        .respond_with(json(file!("webex/organization.json")))
+        .mount(server)
+        .await;
+}
+
+/// Webex people: five over two pages (`Link` to `after=P2`), or only the first three.
+pub async fn webex_people(server: &MockServer, both_pages: bool) {
+    let mut first = json(file!("webex/people-page1.json"));
+    if both_pages {
+        let next = format!(
+            "<{}/v1/people?callingData=true&excludeStatus=true&max=100&after=P2>; rel=\"next\"",
+            server.uri()
+        );
+        first = first.insert_header("Link", next.as_str());
+    }
+    Mock::given(path("/v1/people"))
+        .and(query_param_is_missing("after"))
+        .respond_with(first)
+        .mount(server)
+        .await;
+    Mock::given(path("/v1/people"))
+        .and(query_param("after", "P2"))
+        .respond_with(json(file!("webex/people-page2.json")))
+        .mount(server)
+        .await;
+}
+
+/// A POST of AXL `operation` (any version).
+pub fn axl(operation: &str) -> MockBuilder {
+    Mock::given(method("POST"))
+        .and(path("/axl/"))
+        .and(header_regex(
+            "soapaction",
+            &format!(r#"^"CUCM:DB ver=[0-9.]+ {operation}"$"#),
+        ))
+}
+
+/// The SQL answers for devices and SIP URIs of the two listUser pages (others: empty).
+pub async fn cucm_extras(server: &MockServer) {
+    axl("executeSQLQuery")
+        .and(body_string_contains("3f2a9c10-5b7e-4d21-8a6c-0e1f2a3b4c01"))
+        .respond_with(xml(file!("cucm/sql-extras-page1.xml")))
+        .mount(server)
+        .await;
+    axl("executeSQLQuery")
+        .and(body_string_contains("3f2a9c10-5b7e-4d21-8a6c-0e1f2a3b4c04"))
+        .respond_with(xml(file!("cucm/sql-extras-page2.xml")))
+        .mount(server)
+        .await;
+    axl("executeSQLQuery")
+        .respond_with(xml(file!("cucm/sql-empty.xml")))
+        .with_priority(10)
+        .mount(server)
+        .await;
+}
+
+/// CUCM: two listUser pages of 3 and 1 users (page size 3), their SQL, and getCCMVersion.
+pub async fn cucm_users(server: &MockServer) {
+    axl("listUser")
+        .and(body_string_contains("<skip>0</skip>"))
+        .respond_with(xml(file!("cucm/listUser-page1.xml")))
+        .mount(server)
+        .await;
+    axl("listUser")
+        .and(body_string_contains("<skip>3</skip>"))
+        .respond_with(xml(file!("cucm/listUser-page2-last.xml")))
+        .mount(server)
+        .await;
+    cucm_extras(server).await;
+    axl("getCCMVersion")
+        .respond_with(xml(file!("cucm/getCCMVersion.xml")))
+        .mount(server)
+        .await;
+}
+
+/// The identity platform's token endpoint of [`ENTRA_TENANT`], answering a token with roles.
+pub async fn entra_token(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path(format!("/{ENTRA_TENANT}/oauth2/v2.0/token")))
+        .respond_with(json(file!("entra/token-response.json")))
+        .mount(server)
+        .await;
+}
+
+/// Graph `/users`: seven users over two pages, links pointing at `server`.
+pub async fn entra_users(server: &MockServer) {
+    let page1 =
+        file!("entra/users-page1.json").replace("https://graph.microsoft.com", &server.uri());
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users"))
+        .and(query_param_is_missing("$skiptoken"))
+        .respond_with(json(&page1))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users"))
+        .and(query_param("$skiptoken", ENTRA_PAGE2))
+        .respond_with(json(file!("entra/users-page2.json")))
+        .mount(server)
+        .await;
+}
