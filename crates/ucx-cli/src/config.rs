@@ -102,6 +102,7 @@ pub(crate) struct SourceSection {
     pub application: Option<String>,
     pub transitive: Option<bool>,
     // Every source
+    pub page_size: Option<usize>,
     pub filter: Option<String>,
     pub rules: Option<PathBuf>,
     #[serde(default)]
@@ -251,6 +252,10 @@ pub(crate) fn adapter(s: &SourceSection) -> Result<Arc<dyn SourceAdapter>, Strin
                 c = c.with_base_url(u.clone());
             }
             c.org_id = s.org_id.clone();
+            if let Some(n) = s.page_size {
+                c.page_size = n;
+                c.min_page_size = c.min_page_size.min(n);
+            }
             c.include_cx_queues = s.include_cx_queues.unwrap_or(false);
             match s.kind {
                 Kind::WebexUsers => Arc::new(ucx_webex::WebexUsers::new(c).map_err(cfg_err)?),
@@ -267,6 +272,10 @@ pub(crate) fn adapter(s: &SourceSection) -> Result<Arc<dyn SourceAdapter>, Strin
                 secret("password", s.password.as_ref())?,
             );
             c.email_domain = s.email_domain.clone();
+            if let Some(n) = s.page_size {
+                c.page_size = n as u64;
+                c.min_page_size = c.min_page_size.min(n as u64);
+            }
             c.tls = match (&s.ca_file, s.insecure) {
                 (_, Some(true)) => ucx_cucm::CucmTls::Insecure,
                 (Some(f), _) => ucx_cucm::CucmTls::Pinned(f.clone()),
@@ -286,6 +295,9 @@ pub(crate) fn adapter(s: &SourceSection) -> Result<Arc<dyn SourceAdapter>, Strin
             c.graph_url = s.base_url.clone();
             c.authority_url = s.authority_url.clone();
             c.transitive = s.transitive.unwrap_or(true);
+            if let Some(n) = s.page_size {
+                c.page_size = n;
+            }
             c.scope = match (&s.groups, &s.application) {
                 (Some(g), _) => ucx_entra::Scope::Groups(g.clone()),
                 (None, Some(a)) => ucx_entra::Scope::Application(a.clone()),

@@ -176,7 +176,17 @@ async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
         SyncCommand::Refresh { source } => {
             let sync = Synchronizer::new(loaded.store()?);
             for (name, setup) in loaded.setups(source.as_deref())? {
-                let n = sync.refresh(&setup).await.map_err(|e| runtime(chain(&e)))?;
+                let bar = progress_bar(&name);
+                let progress = |n: usize| {
+                    if let Some(b) = &bar {
+                        b.set_position(n as u64);
+                    }
+                };
+                let result = sync.refresh_observed(&setup, &progress).await;
+                if let Some(b) = &bar {
+                    b.finish_and_clear();
+                }
+                let n = result.map_err(|e| runtime(chain(&e)))?;
                 println!("{name}: {n} records in the snapshot");
             }
             Ok(())
@@ -289,6 +299,24 @@ fn rule_set(loaded: &Loaded, source: &str) -> Result<ucx_mapping::RuleSet, Failu
         }
         None => ucx_mapping::RuleSet::builtin_with(s.kind.rules(), &s.params).map_err(input),
     }
+}
+
+/// A spinner with records read and the rate, when standard output is a terminal.
+fn progress_bar(name: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {prefix}: {pos} records ({per_sec}), {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_prefix(name.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
 }
 
 /// An error with its causes.

@@ -255,3 +255,91 @@ async fn rules_and_explain() {
     let out = ucx(&file).args(["plan", "nosuchsource"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn all_three_connectors_from_one_configuration() {
+    use ucx_testkit::fixtures;
+    let (webex, cucm, entra) = (
+        webex(true).await,
+        MockServer::start().await,
+        MockServer::start().await,
+    );
+    fixtures::cucm_users(&cucm).await;
+    fixtures::entra_token(&entra).await;
+    fixtures::entra_users(&entra).await;
+    let d = dir("three");
+    let file = write_config(
+        &d,
+        &webex,
+        &format!(
+            r#"
+[[sources]]
+name = "cucm"
+kind = "cucm"
+base_url = "{}/axl/"
+username = "axl-sync"
+password = "env:AXL_PASSWORD"
+page_size = 3
+email_domain = "example.com"
+params = {{ email_domain = "example.com" }}
+
+[[sources]]
+name = "entra"
+kind = "entra"
+base_url = "{}/"
+authority_url = "{}/"
+tenant = "{}"
+client_id = "{}"
+client_secret = "file:{}"
+filter = "(department=Sales)"
+"#,
+            cucm.uri(),
+            entra.uri(),
+            entra.uri(),
+            fixtures::ENTRA_TENANT,
+            fixtures::ENTRA_CLIENT,
+            d.join("entra-secret").display()
+        ),
+    );
+    std::fs::write(d.join("entra-secret"), "secret-from-a-file\n").unwrap();
+    let run = |args: &[&str]| {
+        let out = ucx(&file)
+            .env("AXL_PASSWORD", "axl-secret")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["check"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(out.matches("STATUS OK").count(), 3, "{out}");
+    let (code, out, err) = run(&["refresh"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("webex: 5 records")
+            && out.contains("cucm: 4 records")
+            && out.contains("entra: 7 records"),
+        "{out}"
+    );
+    let (code, out, err) = run(&["apply"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    // The Entra filter keeps the Sales department only.
+    assert!(
+        out.contains("5 to add") && out.contains("4 to add"),
+        "{out}"
+    );
+    assert!(out.contains("+ avery.lindqvist@example.com"), "{out}");
+    assert!(
+        !out.contains("+ bcarvalho@example.com"),
+        "filtered out: {out}"
+    );
+    let (_, out, _) = run(&["status"]);
+    assert_eq!(out.matches("Applied").count(), 3, "{out}");
+    // Secrets never reach the output.
+    let (_, out, err) = run(&["plan", "--json"]);
+    assert!(!out.contains("axl-secret") && !err.contains("secret-from-a-file"));
+}

@@ -4,7 +4,7 @@ use std::fmt::Debug;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
@@ -131,8 +131,23 @@ pub trait SourceAdapterExt: SourceAdapter {
     /// Reads every record into a complete snapshot, or returns the first error: a partial read never
     /// becomes a snapshot, so it can never cause deletes.
     async fn snapshot(&self, request: ListRequest) -> Result<Snapshot, SourceError> {
+        self.snapshot_observed(request, &|_| {}).await
+    }
+
+    /// [`snapshot`](Self::snapshot), calling `progress` with the number of records read so far
+    /// after each one (a progress bar, a log line every thousand records).
+    async fn snapshot_observed(
+        &self,
+        request: ListRequest,
+        progress: &(dyn Fn(usize) + Send + Sync),
+    ) -> Result<Snapshot, SourceError> {
         let taken_at = Utc::now();
-        let records: Vec<SourceRecord> = self.list(request).try_collect().await?;
+        let mut records: Vec<SourceRecord> = Vec::new();
+        let mut stream = self.list(request);
+        while let Some(record) = stream.next().await {
+            records.push(record?);
+            progress(records.len());
+        }
         Ok(Snapshot {
             source: self.source_id().clone(),
             taken_at,

@@ -106,9 +106,22 @@ impl Synchronizer {
     /// Reads the source into its snapshot cache, marking it refreshing meanwhile. A failed read
     /// keeps the previous snapshot.
     pub async fn refresh(&self, setup: &SourceSetup) -> Result<usize, SyncError> {
+        self.refresh_observed(setup, &|_| {}).await
+    }
+
+    /// [`refresh`](Self::refresh), calling `progress` with the records read so far.
+    pub async fn refresh_observed(
+        &self,
+        setup: &SourceSetup,
+        progress: &(dyn Fn(usize) + Send + Sync),
+    ) -> Result<usize, SyncError> {
         let source = setup.adapter.source_id().clone();
         self.store.begin_refresh(&source, Utc::now()).await?;
-        match setup.adapter.snapshot(ListRequest::all()).await {
+        match setup
+            .adapter
+            .snapshot_observed(ListRequest::all(), progress)
+            .await
+        {
             Ok(snapshot) => {
                 let n = snapshot.records.len();
                 self.store.finish_refresh(snapshot, Utc::now()).await?;

@@ -197,3 +197,30 @@ async fn check_and_changes_through_the_trait() {
     assert_eq!(cs.removals, [SyncKey::new("u0@x.com")]);
     assert!(dynamic.capabilities().delta);
 }
+
+#[tokio::test]
+async fn a_refresh_reports_its_progress() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let records: Vec<SourceRecord> = (0..7)
+        .map(|i| SourceRecord::new(ObjectKind::User, format!("u{i}@x.com")))
+        .collect();
+    let adapter = Arc::new(MemoryAdapter::new("webex-users:acme", records));
+    let setup = SourceSetup {
+        adapter,
+        filter: None,
+        mapper: Arc::new(TestMapper),
+        diff: DiffOptions::default(),
+        guard: Guard::default(),
+    };
+    let sync = Synchronizer::new(Arc::new(MemoryStore::new()));
+    let (calls, last) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let n = sync
+        .refresh_observed(&setup, &|n| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            last.store(n, Ordering::SeqCst);
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 7);
+    assert_eq!((calls.into_inner(), last.into_inner()), (7, 7));
+}
