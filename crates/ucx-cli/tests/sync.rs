@@ -343,3 +343,32 @@ filter = "(department=Sales)"
     let (_, out, err) = run(&["plan", "--json"]);
     assert!(!out.contains("axl-secret") && !err.contains("secret-from-a-file"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_syncs_on_a_schedule_and_stops_cleanly_on_ctrl_c() {
+    let server = webex(true).await;
+    let d = dir("run");
+    let file = write_config(&d, &server, "schedule = \"1h\"");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ucx-sync"))
+        .arg("--config")
+        .arg(&file)
+        .arg("run")
+        .env("WEBEX_TOKEN", "t")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("webex: refreshed, 5 records"), "{text}");
+    assert!(
+        text.contains("next run in 3") && text.contains("stopping"),
+        "{text}"
+    );
+}
