@@ -11,7 +11,7 @@ use ucx_sync_core::SourceError;
 
 use crate::config::{ConfigError, CucmConfig};
 use crate::envelope::envelope;
-use crate::error::{AxlErrors, Refusal, parse_error, refusal, source_error};
+use crate::error::{AxlErrors, Refusal, failure_message, refusal, source_error};
 use crate::parse::{Scan, scan};
 use crate::version::AxlVersion;
 
@@ -82,7 +82,12 @@ impl AxlClient {
     /// Sends `body` (the operation element) as `operation`. HTTP 599 switches once to the
     /// version the cluster names and sends again; the session cookie CUCM sets is sent back
     /// (with the credentials too, so an expired session costs nothing).
-    pub(crate) async fn call(&self, operation: &str, body: &str) -> Result<Response, HttpError> {
+    pub(crate) async fn call<T>(
+        &self,
+        operation: &str,
+        body: &str,
+        mut parse: impl FnMut(&Response) -> Result<T, HttpError>,
+    ) -> Result<T, HttpError> {
         loop {
             let (version, cookie) = {
                 let s = self.lock();
@@ -103,8 +108,9 @@ impl AxlClient {
             if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
                 call = call.header("cookie", c);
             }
-            match self.http.send(call).await {
-                Ok(resp) => {
+            let parsed = self
+                .http
+                .send_parsed(call, |resp| {
                     if let Some(session) = resp
                         .headers
                         .get_all(SET_COOKIE)
@@ -115,8 +121,11 @@ impl AxlClient {
                     {
                         self.lock().cookie = Some(session.to_owned());
                     }
-                    return Ok(resp);
-                }
+                    parse(&resp)
+                })
+                .await;
+            match parsed {
+                Ok(value) => return Ok(value),
                 Err(e) => {
                     if let Refusal::Version(message) = refusal(&e) {
                         let next = {
@@ -148,10 +157,13 @@ impl AxlClient {
         body: &str,
         parent: &str,
         record: &str,
-    ) -> Result<Scan, CallError> {
-        let resp = self.call(operation, body).await.map_err(CallError::Http)?;
-        scan(&resp.body, &format!("{operation}Response"), parent, record)
-            .map_err(|f| CallError::Source(parse_error(f, operation)))
+    ) -> Result<Scan, HttpError> {
+        let response = format!("{operation}Response");
+        self.call(operation, body, |resp| {
+            scan(&resp.body, &response, parent, record)
+                .map_err(|f| HttpError::malformed(&resp.url, failure_message(f)))
+        })
+        .await
     }
 
     /// The cluster's version (`getCCMVersion`), e.g. `14.0.1.13900(155)`.
@@ -165,35 +177,12 @@ impl AxlClient {
                 "componentVersion",
             )
             .await
-            .map_err(|e| e.into_source(op))?;
+            .map_err(|e| source_error(e, op))?;
         Ok(s.records
             .first()
             .and_then(|r| r.get("version"))
             .or_else(|| s.other("return/componentVersion/version"))
             .unwrap_or_default()
             .to_owned())
-    }
-}
-
-/// A failed call: the HTTP failure (to classify) or an unreadable answer.
-#[derive(Debug)]
-pub(crate) enum CallError {
-    Http(HttpError),
-    Source(SourceError),
-}
-
-impl CallError {
-    pub(crate) fn refusal(&self) -> Refusal {
-        match self {
-            CallError::Http(e) => refusal(e),
-            CallError::Source(_) => Refusal::Other,
-        }
-    }
-
-    pub(crate) fn into_source(self, operation: &str) -> SourceError {
-        match self {
-            CallError::Http(e) => source_error(e, operation),
-            CallError::Source(e) => e,
-        }
     }
 }

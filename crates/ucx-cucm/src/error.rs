@@ -140,22 +140,18 @@ pub(crate) fn source_error(err: HttpError, operation: &str) -> SourceError {
     e
 }
 
-/// A body that was not the expected answer.
-pub(crate) fn parse_error(failure: ParseFailure, operation: &str) -> SourceError {
+/// What was wrong with a body that was not the expected answer.
+pub(crate) fn failure_message(failure: ParseFailure) -> String {
     match failure {
-        ParseFailure::Malformed(m) => {
-            SourceError::new(ErrorKind::Protocol, format!("AXL {operation}")).with_message(m)
-        }
+        ParseFailure::Malformed(m) => m,
         ParseFailure::Fault(Fault {
             faultstring,
             axlcode,
             axlmessage,
-        }) => {
-            SourceError::new(ErrorKind::Protocol, format!("AXL {operation}")).with_message(format!(
-                "a fault in a successful answer: axlcode {}: {}",
-                axlcode.unwrap_or_default(),
-                axlmessage.or(faultstring).unwrap_or_default()
-            ))
-        }
+        }) => format!(
+            "a fault in a successful answer: axlcode {}: {}",
+            axlcode.unwrap_or_default(),
+            axlmessage.or(faultstring).unwrap_or_default()
+        ),
     }
 }

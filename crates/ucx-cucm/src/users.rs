@@ -15,7 +15,7 @@ use ucx_sync_core::{
 use crate::client::AxlClient;
 use crate::config::{ConfigError, CucmConfig};
 use crate::envelope;
-use crate::error::Refusal;
+use crate::error::{Refusal, refusal, source_error};
 use crate::records::{self, Extra, normalise_uuid};
 
 /// Where a snapshot fill stands: the next page's offset and the page size that fits.
@@ -128,7 +128,7 @@ impl CucmUsers {
             let body = envelope::list_user(cursor.skip, cursor.page_size);
             match self.client.scan(op, &body, "return", "user").await {
                 Ok(scan) => return Ok((scan.records, cursor, total)),
-                Err(e) => match e.refusal() {
+                Err(e) => match refusal(&e) {
                     Refusal::TooLarge {
                         total: t,
                         suggested,
@@ -146,7 +146,7 @@ impl CucmUsers {
                         );
                         cursor.page_size = smaller;
                     }
-                    _ => return Err(e.into_source(op)),
+                    _ => return Err(source_error(e, op)),
                 },
             }
         }
@@ -224,12 +224,12 @@ WHERE eu.pkid IN ({list}) ORDER BY eu.pkid, d.name"
                         }
                     }
                 }
-                Err(e) if matches!(e.refusal(), Refusal::TooLarge { .. }) && chunk.len() > 1 => {
+                Err(e) if matches!(refusal(&e), Refusal::TooLarge { .. }) && chunk.len() > 1 => {
                     let (a, b) = chunk.split_at(chunk.len() / 2);
                     pending.push(b);
                     pending.push(a);
                 }
-                Err(e) => return Err(e.into_source(op)),
+                Err(e) => return Err(source_error(e, op)),
             }
         }
         Ok(out)
@@ -244,7 +244,7 @@ WHERE eu.pkid IN ({list}) ORDER BY eu.pkid, d.name"
             .client
             .scan(op, &envelope::list_change(None), "changes", "change")
             .await
-            .map_err(|e| e.into_source(op))?;
+            .map_err(|e| source_error(e, op))?;
         queue_cursor(&scan)
     }
 
@@ -266,8 +266,8 @@ WHERE eu.pkid IN ({list}) ORDER BY eu.pkid, d.name"
                     records::user(u, extras.get(uuid), self.config.email_domain.as_deref())
                 }))
             }
-            Err(e) if e.refusal() == Refusal::NotFound => Ok(None),
-            Err(e) => Err(e.into_source(op)),
+            Err(e) if refusal(&e) == Refusal::NotFound => Ok(None),
+            Err(e) => Err(source_error(e, op)),
         }
     }
 
@@ -365,11 +365,11 @@ impl SourceAdapter for CucmUsers {
             let body = envelope::list_change(Some((&queue, start)));
             let scan = match self.client.scan(op, &body, "changes", "change").await {
                 Ok(s) => s,
-                Err(e) if e.refusal() == Refusal::StaleQueue => {
+                Err(e) if refusal(&e) == Refusal::StaleQueue => {
                     tracing::warn!("CUCM change queue restarted; refilling the snapshot");
                     return self.full_refill().await;
                 }
-                Err(e) => return Err(e.into_source(op)),
+                Err(e) => return Err(source_error(e, op)),
             };
             let num = |p: &str| scan.other(p).and_then(|v| v.trim().parse::<u64>().ok());
             if num("queueInfo/firstChangeId").is_some_and(|first| start < first) {

@@ -128,8 +128,10 @@ impl GraphClient {
     {
         let http = self.http.clone();
         let (task, handle) = async move {
-            let resp = http.send(Call::get(url.clone())).await?;
-            Ok((resp.json::<ODataPage<T>>()?, url))
+            let page = http
+                .send_parsed(Call::get(url.clone()), |resp| resp.json::<ODataPage<T>>())
+                .await?;
+            Ok((page, url))
         }
         .remote_handle();
         tokio::spawn(task);

@@ -197,9 +197,11 @@ impl HttpClient {
         &self,
         url: Url,
     ) -> Result<(T, Response), HttpError> {
-        let resp = self.send(Call::get(url)).await?;
-        let value = resp.json()?;
-        Ok((value, resp))
+        self.send_parsed(Call::get(url), |resp| {
+            let value = resp.json()?;
+            Ok((value, resp))
+        })
+        .await
     }
 
     /// Sends `call`, retrying what may succeed when repeated, and returns the successful answer
@@ -212,6 +214,17 @@ impl HttpClient {
     /// when it is malformed) the computed backoff applies. A 401 on an authenticated call
     /// renews the token once and replays the call. Each retry is logged at WARN.
     pub async fn send(&self, call: Call) -> Result<Response, HttpError> {
+        self.send_parsed(call, Ok).await
+    }
+
+    /// [`send`](Self::send), then `parse` on the answer. An answer that does not parse (a body
+    /// cut short behind a proxy, a gateway's HTML page with status 200) is retried like a
+    /// broken connection when the call is idempotent, within the same attempts and time.
+    pub async fn send_parsed<T>(
+        &self,
+        call: Call,
+        mut parse: impl FnMut(Response) -> Result<T, HttpError>,
+    ) -> Result<T, HttpError> {
         let policy = &self.inner.options.retry;
         let started = Instant::now();
         let mut backoff = policy.backoff();
@@ -228,7 +241,11 @@ impl HttpClient {
                 self.exchange(&call, token.as_ref().map(|t| &t.token)).await
             };
             let (error, server_wait) = match outcome {
-                Ok(resp) => return Ok(resp),
+                Ok(resp) => match parse(resp) {
+                    Ok(value) => return Ok(value),
+                    Err(e @ HttpError::Malformed { .. }) if call.idempotent => (e, None),
+                    Err(e) => return Err(e),
+                },
                 Err(Failure::Status(status, headers, body)) => {
                     let remote = self.inner.decoder.decode(status, &headers, &body);
                     let wait = retry_after(&headers);

@@ -576,3 +576,34 @@ async fn retries_are_logged_without_secrets() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn an_answer_that_does_not_parse_is_asked_again() {
+    let server = MockServer::start().await;
+    let count = serve_seq(
+        &server,
+        "/x",
+        vec![
+            mock::truncated_json(),
+            ResponseTemplate::new(200).set_body_string(r#"{"ok": true}"#),
+        ],
+    )
+    .await;
+    let (value, _) = client()
+        .get_json::<serde_json::Value>(url(&server, "/x"))
+        .await
+        .unwrap();
+    assert_eq!(value["ok"], true);
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    // Not for a POST that is not marked idempotent.
+    let server = MockServer::start().await;
+    let count = serve_seq(&server, "/y", vec![mock::truncated_json()]).await;
+    let err = client()
+        .send_parsed(Call::post(url(&server, "/y"), "text/plain", "x"), |r| {
+            r.json::<serde_json::Value>()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}

@@ -163,12 +163,13 @@ impl WebexClient {
         required: &[(String, String)],
     ) -> PeopleResult {
         let min = self.config.min_page_size;
-        let resp = loop {
+        let (page, headers) = loop {
             let mut call = Call::get(url.clone());
             if max > min {
                 call = call.fail_fast_on(StatusCode::GATEWAY_TIMEOUT);
             }
-            match self.http.send(call).await {
+            let parse = |resp: Response| Ok((resp.json::<PeoplePage>()?, resp.headers));
+            match self.http.send_parsed(call, parse).await {
                 Ok(r) => break r,
                 Err(e) if e.status() == Some(StatusCode::GATEWAY_TIMEOUT) && max > min => {
                     max = (max / 2).max(min);
@@ -181,10 +182,7 @@ impl WebexClient {
                 Err(e) => return Err(e.into_source_error("list people")),
             }
         };
-        let page: PeoplePage = resp
-            .json()
-            .map_err(|e| e.into_source_error("list people"))?;
-        let next = match paging::next_link(&resp.headers) {
+        let next = match paging::next_link(&headers) {
             Some(next) => Some((self.checked_next(&next, &url, required, max)?, max)),
             None => None,
         };
@@ -250,19 +248,20 @@ impl WebexClient {
         let mut out = Vec::new();
         let mut start = 0usize;
         loop {
-            let resp = self
+            let (items, headers) = self
                 .http
-                .send(Call::get(url.clone()))
+                .send_parsed(Call::get(url.clone()), |resp| {
+                    Ok((items_of::<T>(&resp, key)?, resp.headers))
+                })
                 .await
                 .map_err(|e| e.into_source_error(operation))?;
-            let items: Vec<T> = items_of(&resp, key).map_err(|e| e.into_source_error(operation))?;
             let got = items.len();
             out.extend(items);
             if got == 0 {
                 break;
             }
             start += got;
-            url = match paging::next_link(&resp.headers) {
+            url = match paging::next_link(&headers) {
                 Some(next) => self.checked_next(&next, &url, &required, max)?,
                 None if got >= max => {
                     let mut u = url.clone();
