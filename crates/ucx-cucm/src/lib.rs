@@ -38,6 +38,7 @@ mod client;
 mod config;
 pub mod envelope;
 mod error;
+mod offline;
 mod parse;
 mod records;
 mod users;
@@ -45,6 +46,7 @@ mod version;
 
 pub use client::AxlClient;
 pub use config::{ConfigError, CucmConfig, CucmTls};
+pub use offline::parse_list_user;
 pub use records::normalise_uuid;
 pub use users::{CucmUsers, FillCursor, FillPage};
 pub use version::AxlVersion;

@@ -39,6 +39,7 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod offline;
 mod pushdown;
 mod records;
 mod users;
@@ -46,5 +47,6 @@ mod wire;
 
 pub use client::{GraphClient, Photo};
 pub use config::{Cloud, ConfigError, EntraConfig, EntraCredential, Scope};
+pub use offline::parse_users_page;
 pub use pushdown::{odata_filter, odata_literal};
 pub use users::EntraUsers;
