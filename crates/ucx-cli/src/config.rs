@@ -198,7 +198,8 @@ fn filter(kind: Kind, text: &str) -> Result<Filter, String> {
     Ok(f)
 }
 
-fn rules(s: &SourceSection, dir: &Path) -> Result<RuleSet, String> {
+/// The rules of a source: its rules file, or its kind's built-in set with its params.
+pub(crate) fn rules(s: &SourceSection, dir: &Path) -> Result<RuleSet, String> {
     match &s.rules {
         Some(file) => {
             let path = dir.join(file);

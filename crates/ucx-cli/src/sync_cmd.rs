@@ -292,13 +292,7 @@ fn rule_set(loaded: &Loaded, source: &str) -> Result<ucx_mapping::RuleSet, Failu
         .iter()
         .find(|s| s.name == source)
         .ok_or_else(|| input(format!("no source named {source:?}")))?;
-    match &s.rules {
-        Some(file) => {
-            let text = std::fs::read_to_string(loaded.dir.join(file)).map_err(runtime)?;
-            ucx_mapping::RuleSet::from_toml(&text).map_err(input)
-        }
-        None => ucx_mapping::RuleSet::builtin_with(s.kind.rules(), &s.params).map_err(input),
-    }
+    config::rules(s, &loaded.dir).map_err(input)
 }
 
 /// A spinner with records read and the rate, when standard output is a terminal.
