@@ -103,3 +103,21 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Two clients that fail together must not retry together: the jitter is seeded randomly
+    /// per backoff, not from a constant (as backon does without its `std` feature).
+    #[test]
+    fn jitter_differs_between_backoffs() {
+        let policy = RetryPolicy::default();
+        let a: Vec<Duration> = policy.backoff().collect();
+        let b: Vec<Duration> = policy.backoff().collect();
+        assert_eq!(a.len(), b.len());
+        assert!(!a.is_empty());
+        assert_ne!(a, b, "two backoffs drew the same jitter");
+    }
+}
