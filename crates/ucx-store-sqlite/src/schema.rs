@@ -38,6 +38,18 @@ const MIGRATIONS: &[&str] = &[
         holder TEXT NOT NULL,
         since  TEXT NOT NULL
     );",
+    // 2: snapshot records in chunks. One JSON value per snapshot outgrew SQLite's 1 GB limit
+    // on a string near a million Webex users, and cost a copy of the whole snapshot in memory
+    // on every write and read. `snapshots.data` keeps the snapshot without its records
+    // (a snapshot written by version 1, records included, is still read as it is); each chunk
+    // is a JSON array of records, LZ4-compressed (a fifth of the bytes to write, free, and
+    // read back).
+    "CREATE TABLE snapshot_chunks (
+        source  TEXT NOT NULL,
+        seq     INTEGER NOT NULL,
+        records BLOB NOT NULL,
+        PRIMARY KEY (source, seq)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

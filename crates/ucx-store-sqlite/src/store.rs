@@ -7,11 +7,22 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use ucx_sync_core::{
-    Fields, ObjectKind, Plan, RunRecord, RunStatus, Snapshot, SnapshotState, SourceId, StoreError,
-    SyncKey, User, UserId, UserStore,
+    Fields, ObjectKind, Plan, RunRecord, RunStatus, Snapshot, SnapshotState, SourceId,
+    SourceRecord, StoreError, SyncKey, User, UserId, UserStore,
 };
 
 use crate::schema::migrate;
+
+/// Records per row of `snapshot_chunks`: about 1 MB of JSON for Webex people, small enough to
+/// stay far below SQLite's limits and large enough that rows cost nothing next to the data.
+const SNAPSHOT_CHUNK: usize = 1000;
+
+/// Column `i` of `r` as borrowed text (NULL: `None`).
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> Result<Option<&'r str>, StoreError> {
+    r.get_ref(i)
+        .and_then(|v| v.as_str_or_null().map_err(Into::into))
+        .map_err(|e| backend("read users", e))
+}
 
 fn backend(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Backend {
@@ -359,31 +370,22 @@ impl UserStore for SqliteStore {
                     "SELECT id, kind, owner, key, stable_id, fields FROM users ORDER BY id",
                 )
                 .map_err(|e| backend("read users", e))?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, String>(5)?,
-                    ))
-                })
-                .map_err(|e| backend("read users", e))?;
+            let mut rows = stmt.query([]).map_err(|e| backend("read users", e))?;
             let mut out = Vec::new();
-            for row in rows {
-                let (id, kind, owner, key, stable_id, fields) =
-                    row.map_err(|e| backend("read users", e))?;
+            // Borrowed column values: the users database is read whole on every plan.
+            while let Some(r) = rows.next().map_err(|e| backend("read users", e))? {
+                let id: i64 = r.get(0).map_err(|e| backend("read users", e))?;
+                let kind = text(r, 1)?.unwrap_or_default();
+                let fields = text(r, 5)?.unwrap_or("{}");
                 out.push(User {
                     id: UserId(id as u64),
                     kind: kind
                         .parse::<ObjectKind>()
                         .map_err(|e| backend("read a user's kind", e))?,
-                    owner: owner.map(SourceId::new),
-                    key: SyncKey::new(key),
-                    stable_id,
-                    fields: serde_json::from_str(&fields)
+                    owner: text(r, 2)?.map(SourceId::new),
+                    key: SyncKey::new(text(r, 3)?.unwrap_or_default()),
+                    stable_id: text(r, 4)?.map(str::to_owned),
+                    fields: serde_json::from_str(fields)
                         .map_err(|e| backend("read a user's fields", e))?,
                 });
             }
@@ -468,9 +470,34 @@ impl UserStore for SqliteStore {
                 .map_err(|e| backend("end the refresh", e))?;
                 return Ok(());
             }
+            let mut header = snapshot;
+            let records = std::mem::take(&mut header.records);
             let data =
-                serde_json::to_string(&snapshot).map_err(|e| backend("write the snapshot", e))?;
-            c.execute(
+                serde_json::to_string(&header).map_err(|e| backend("write the snapshot", e))?;
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| backend("store the snapshot", e))?;
+            tx.execute("DELETE FROM snapshot_chunks WHERE source = ?1", [&source])
+                .map_err(|e| backend("store the snapshot", e))?;
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT INTO snapshot_chunks (source, seq, records) VALUES (?1, ?2, ?3)",
+                    )
+                    .map_err(|e| backend("store the snapshot", e))?;
+                for (seq, chunk) in records.chunks(SNAPSHOT_CHUNK).enumerate() {
+                    let json = serde_json::to_vec(chunk)
+                        .map_err(|e| backend("write the snapshot", e))?;
+                    insert
+                        .execute(params![
+                            source,
+                            seq as i64,
+                            lz4_flex::compress_prepend_size(&json)
+                        ])
+                        .map_err(|e| backend("store the snapshot", e))?;
+                }
+            }
+            tx.execute(
                 "INSERT INTO snapshots (source, updated_at, refreshing_since, complete, records, cursor, data)
                  VALUES (?1, ?2, NULL, 1, ?3, ?4, ?5)
                  ON CONFLICT(source) DO UPDATE SET updated_at = excluded.updated_at,
@@ -479,13 +506,13 @@ impl UserStore for SqliteStore {
                 params![
                     source,
                     time(at),
-                    snapshot.records.len() as i64,
-                    snapshot.cursor.as_ref().map(|c| c.0.clone()),
+                    records.len() as i64,
+                    header.cursor.as_ref().map(|c| c.0.clone()),
                     data
                 ],
             )
-            .map(|_| ())
-            .map_err(|e| backend("store the snapshot", e))
+            .map_err(|e| backend("store the snapshot", e))?;
+            tx.commit().map_err(|e| backend("store the snapshot", e))
         })
         .await
     }
@@ -509,14 +536,36 @@ impl UserStore for SqliteStore {
             let data: Option<Option<String>> = c
                 .query_row(
                     "SELECT data FROM snapshots WHERE source = ?1",
-                    [source],
+                    [&source],
                     |r| r.get(0),
                 )
                 .optional()
                 .map_err(|e| backend("read the snapshot", e))?;
-            data.flatten()
-                .map(|d| serde_json::from_str(&d).map_err(|e| backend("read the snapshot", e)))
-                .transpose()
+            let Some(data) = data.flatten() else {
+                return Ok(None);
+            };
+            let mut snapshot: Snapshot =
+                serde_json::from_str(&data).map_err(|e| backend("read the snapshot", e))?;
+            let mut chunks = c
+                .prepare_cached(
+                    "SELECT records FROM snapshot_chunks WHERE source = ?1 ORDER BY seq",
+                )
+                .map_err(|e| backend("read the snapshot", e))?;
+            let mut rows = chunks
+                .query([&source])
+                .map_err(|e| backend("read the snapshot", e))?;
+            while let Some(row) = rows.next().map_err(|e| backend("read the snapshot", e))? {
+                let compressed = row
+                    .get_ref(0)
+                    .and_then(|v| v.as_blob().map_err(Into::into))
+                    .map_err(|e| backend("read the snapshot", e))?;
+                let json = lz4_flex::decompress_size_prepended(compressed)
+                    .map_err(|e| backend("read the snapshot", e))?;
+                let records: Vec<SourceRecord> =
+                    serde_json::from_slice(&json).map_err(|e| backend("read the snapshot", e))?;
+                snapshot.records.extend(records);
+            }
+            Ok(Some(snapshot))
         })
         .await
     }

@@ -285,3 +285,84 @@ async fn the_schema_is_versioned() {
     let err = SqliteStore::open(&path).unwrap_err();
     assert!(err.to_string().contains("newer than this build"), "{err}");
 }
+
+fn big_snapshot(s: &SourceId, n: usize) -> Snapshot {
+    Snapshot {
+        source: s.clone(),
+        taken_at: Utc::now(),
+        complete: true,
+        records: (0..n)
+            .map(|i| {
+                SourceRecord::new(ObjectKind::User, format!("user{i}@example.com"))
+                    .with_stable_id(format!("id-{i}"))
+                    .with_attributes(
+                        [
+                            ("email", vec![format!("user{i}@example.com")]),
+                            ("Department", vec!["R&D \"Labs\"\n\u{e9}".to_owned()]),
+                            ("phoneNumber", vec![format!("+1 555 {i:07}"), String::new()]),
+                            ("empty", vec![]),
+                        ]
+                        .into_iter()
+                        .collect(),
+                    )
+            })
+            .collect(),
+        cursor: Some(Cursor("delta-token".into())),
+    }
+}
+
+fn chunk_rows(path: &std::path::Path, s: &SourceId) -> i64 {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM snapshot_chunks WHERE source = ?1",
+            [s.as_str()],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[tokio::test]
+async fn large_snapshots_are_stored_in_chunks_and_read_back_whole() {
+    let s = src();
+    let path = temp_db("chunks");
+    let store = SqliteStore::open(&path).unwrap();
+    let big = big_snapshot(&s, 2_501);
+    store.finish_refresh(big.clone(), Utc::now()).await.unwrap();
+    assert_eq!(chunk_rows(&path, &s), 3);
+    assert_eq!(store.snapshot(&s).await.unwrap(), Some(big));
+    let state = store.snapshot_state(&s).await.unwrap();
+    assert_eq!(state.records, 2_501);
+    assert_eq!(state.cursor, Some(Cursor("delta-token".into())));
+
+    // A smaller snapshot replaces every chunk of the bigger one.
+    let small = big_snapshot(&s, 10);
+    store
+        .finish_refresh(small.clone(), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(chunk_rows(&path, &s), 1);
+    assert_eq!(store.snapshot(&s).await.unwrap(), Some(small));
+    store.integrity_check().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_snapshot_written_before_chunks_is_still_read() {
+    let s = src();
+    let path = temp_db("v1-snapshot");
+    SqliteStore::open(&path).unwrap();
+    // Turn the file back into a version-1 database holding a snapshot in one JSON value.
+    let old = big_snapshot(&s, 3);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE snapshot_chunks; PRAGMA user_version = 1;")
+            .unwrap();
+        conn.execute(
+            "INSERT INTO snapshots (source, updated_at, complete, records, data) VALUES (?1, '2026-01-01T00:00:00Z', 1, 3, ?2)",
+            rusqlite::params![s.as_str(), serde_json::to_string(&old).unwrap()],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.snapshot(&s).await.unwrap(), Some(old));
+}

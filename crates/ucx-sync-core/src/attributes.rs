@@ -6,7 +6,10 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::borrowed::Str;
 
 /// A record's attributes: names compare without ASCII case, each holds any number of values.
 ///
@@ -459,14 +462,84 @@ impl fmt::Debug for Attributes {
 
 impl Serialize for Attributes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.iter().map(|(k, vs)| (k, vs.collect::<Vec<_>>())))
+        /// One name's values, written as a list without collecting them first.
+        struct ValueList<'a>(&'a Attributes, NameEntry);
+        impl Serialize for ValueList<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let spans = self
+                    .0
+                    .values
+                    .get(self.1.first as usize..(self.1.first + self.1.count()) as usize)
+                    .unwrap_or_default();
+                s.collect_seq(spans.iter().map(|&span| self.0.span(span)))
+            }
+        }
+        s.collect_map(
+            self.names
+                .iter()
+                .map(|e| (self.name_of(e), ValueList(self, *e))),
+        )
     }
 }
 
 impl<'de> Deserialize<'de> for Attributes {
+    /// Reads the map `Serialize` writes (name → values) straight into the packed layout,
+    /// borrowing the strings from the input: snapshots of a million records are read this way.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(BTreeMap::<String, Vec<String>>::deserialize(d)?
-            .into_iter()
-            .collect())
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Attributes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of attribute names to lists of values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attributes, A::Error> {
+                // Names with the range of their values in `values`.
+                let mut names: Vec<(Str<'de>, std::ops::Range<usize>)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(16));
+                let mut values: Vec<Str<'de>> = Vec::with_capacity(names.capacity() * 2);
+                while let Some(name) = map.next_key::<Str<'de>>()? {
+                    let start = values.len();
+                    map.next_value_seed(Values(&mut values))?;
+                    names.push((name, start..values.len()));
+                }
+                // What `Serialize` wrote is already in order; anything else is sorted here.
+                if !names.is_sorted_by(|a, b| cmp_ignore_case(a.0.as_ref(), b.0.as_ref()).is_le()) {
+                    names.sort_by(|a, b| cmp_ignore_case(a.0.as_ref(), b.0.as_ref()));
+                }
+                let bytes = names.iter().map(|(n, _)| n.as_ref().len()).sum::<usize>()
+                    + values.iter().map(|v| v.as_ref().len()).sum::<usize>();
+                let mut b = Builder::with_capacity(bytes, names.len(), values.len() + names.len());
+                for (name, range) in &names {
+                    b.name(name.as_ref());
+                    for v in values.get(range.clone()).unwrap_or_default() {
+                        b.value(v.as_ref());
+                    }
+                }
+                Ok(b.finish())
+            }
+        }
+
+        /// Appends one name's list of values.
+        struct Values<'a, 'de>(&'a mut Vec<Str<'de>>);
+        impl<'de> DeserializeSeed<'de> for Values<'_, 'de> {
+            type Value = ();
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Values<'_, 'de> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of values")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                while let Some(v) = seq.next_element::<Str<'de>>()? {
+                    self.0.push(v);
+                }
+                Ok(())
+            }
+        }
+
+        d.deserialize_map(V)
     }
 }

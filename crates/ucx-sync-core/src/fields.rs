@@ -4,11 +4,13 @@
 //! a user's fields are one buffer plus a table of `(name id, end offset)`; names are interned once
 //! per process (the field catalog is small and fixed).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::borrowed::Str;
 
 /// An interned target field name such as `first_name` or `first_extension_number`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -17,7 +19,9 @@ pub struct FieldName(u32);
 #[derive(Default)]
 struct Interner {
     names: Vec<&'static str>,
-    ids: HashMap<&'static str, u32>,
+    /// hashbrown's default hasher (foldhash): names are looked up for every field of every user
+    /// read from the database, and SipHash showed in the profile.
+    ids: hashbrown::HashMap<&'static str, u32>,
 }
 
 fn interner() -> &'static RwLock<Interner> {
@@ -439,10 +443,27 @@ impl Serialize for Fields {
 }
 
 impl<'de> Deserialize<'de> for Fields {
+    /// Reads a JSON object of names to values, borrowing the strings from the input (the users
+    /// database is read this way on every plan). A later value for the same name wins.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(BTreeMap::<String, String>::deserialize(d)?
-            .iter()
-            .map(|(k, v)| (FieldName::new(k), v.as_str()))
-            .collect())
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Fields;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of field names to values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Fields, A::Error> {
+                let mut pairs: Vec<(FieldName, Str<'de>)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some((k, v)) = map.next_entry::<Str<'de>, Str<'de>>()? {
+                    pairs.push((FieldName::new(k.as_ref()), v));
+                }
+                Ok(pairs.into_iter().collect())
+            }
+        }
+        d.deserialize_map(V)
     }
 }

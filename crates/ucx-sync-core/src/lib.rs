@@ -2,6 +2,7 @@
 
 mod adapter;
 mod attributes;
+mod borrowed;
 mod diff;
 mod error;
 mod fields;

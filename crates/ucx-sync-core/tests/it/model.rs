@@ -205,3 +205,30 @@ fn an_empty_bag_equals_the_default_however_it_was_built() {
         Attributes::default()
     );
 }
+
+#[test]
+fn attributes_and_fields_read_back_from_json_in_any_order() {
+    let a: Attributes = serde_json::from_str(
+        r#"{"phone":["+1 555","",""],"Email":["ann@example.com"],"dept":["R\u0026D \"Labs\""],"EMAIL":["second@example.com"],"none":[]}"#,
+    )
+    .unwrap();
+    let built: Attributes = [
+        ("dept", vec!["R&D \"Labs\""]),
+        ("Email", vec!["ann@example.com", "second@example.com"]),
+        ("none", vec![]),
+        ("phone", vec!["+1 555", "", ""]),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(a, built);
+    let again: Attributes = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+    assert_eq!(again, a);
+    assert!(serde_json::from_str::<Attributes>(r#"{"email":"not a list"}"#).is_err());
+
+    let f: Fields =
+        serde_json::from_str(r#"{"last_name":"O\"Brien","first_name":"Ann","last_name":"Lee"}"#)
+            .unwrap();
+    assert_eq!(f.get_str("first_name"), Some("Ann"));
+    assert_eq!(f.get_str("last_name"), Some("Lee"), "a later value wins");
+    assert!(serde_json::from_str::<Fields>(r#"{"first_name":1}"#).is_err());
+}
