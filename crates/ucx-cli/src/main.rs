@@ -63,6 +63,15 @@ impl Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Warnings (retries, throttling, skipped records) by default; `UCX_LOG=info` adds the time
+    // each step takes, `UCX_LOG=debug` every page.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("UCX_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let result = match cli.command {
         Command::Demo { db } => demo::run(db),
         Command::Filter(cmd) => filter_cmd::run(cmd),

@@ -56,8 +56,12 @@ pub(crate) enum SyncCommand {
     Run {
         /// The interval: 6h, 30m, 90s (default: the shortest `schedule` of the sources, else
         /// 6h, the product's cycle).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "once")]
         every: Option<String>,
+        /// One pass over every source, then exit (for cron and systemd timers); exits 1 when a
+        /// source failed, 3 when a guard stopped one.
+        #[arg(long)]
+        once: bool,
     },
     /// The mapping rules of a source.
     #[command(subcommand)]
@@ -225,7 +229,8 @@ async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
             Ok(())
         }
         SyncCommand::Status => status(&loaded).await,
-        SyncCommand::Run { every } => {
+        SyncCommand::Run { once: true, .. } => run_once(&loaded).await,
+        SyncCommand::Run { every, .. } => {
             let interval = match every {
                 Some(e) => parse_interval(&e).map_err(input)?,
                 None => loaded
@@ -461,21 +466,69 @@ pub(crate) fn parse_interval(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
+/// Refreshes and applies each source once, printing one summary per source (the plan's
+/// details are for `plan`); the first failure decides the exit code, after every source ran.
+async fn run_pass(sync: &Synchronizer, setups: &[(String, SourceSetup)]) -> Result<(), Failure> {
+    let mut first_failure = None;
+    for (name, setup) in setups {
+        let started = std::time::Instant::now();
+        let outcome = match sync.refresh_and_sync(setup, &|_| {}).await {
+            Ok((n, out)) => {
+                let c = out.plan.counts;
+                println!(
+                    "{name}: {n} records; {} added, {} updated, {} renamed, {} deleted, {} conflicts, {} unchanged{} in {:.2} s",
+                    c.add,
+                    c.update,
+                    c.rename,
+                    c.delete,
+                    c.conflict,
+                    c.unchanged,
+                    if out.applied {
+                        ""
+                    } else {
+                        " (nothing applied)"
+                    },
+                    started.elapsed().as_secs_f64(),
+                );
+                Ok(())
+            }
+            Err(SyncError::Guard { plan, source }) => {
+                let c = plan.counts;
+                Err(Failure::Guard(format!(
+                    "{name}: nothing applied: {source} (the plan: {} to add, {} to update, {} to delete; review it with `plan {name}`)",
+                    c.add, c.update, c.delete
+                )))
+            }
+            Err(e @ SyncError::Source { .. }) => {
+                Err(runtime(format!("{name}: refresh failed: {}", chain(&e))))
+            }
+            Err(e) => Err(runtime(format!("{name}: {}", chain(&e)))),
+        };
+        if let Err(f) = outcome {
+            eprintln!("{}", f.message());
+            first_failure.get_or_insert(f);
+        }
+    }
+    first_failure.map_or(Ok(()), Err)
+}
+
+async fn run_once(loaded: &Loaded) -> Result<(), Failure> {
+    let sync = Synchronizer::new(loaded.store()?);
+    let setups = loaded.setups(None)?;
+    run_pass(&sync, &setups).await.map_err(|f| match f {
+        // Already printed.
+        Failure::Guard(_) => Failure::Guard(String::new()),
+        Failure::Input(_) => Failure::Input(String::new()),
+        Failure::Runtime(_) => Failure::Runtime(String::new()),
+    })
+}
+
 async fn run_every(loaded: &Loaded, interval: Duration) -> Result<(), Failure> {
     let sync = Synchronizer::new(loaded.store()?);
     let setups = loaded.setups(None)?;
     loop {
-        for (name, setup) in &setups {
-            match sync.refresh(setup).await {
-                Ok(n) => {
-                    println!("{name}: refreshed, {n} records");
-                    if let Err(f) = apply(&sync, setup).await {
-                        eprintln!("{name}: {}", f.message());
-                    }
-                }
-                Err(e) => eprintln!("{name}: refresh failed: {}", chain(&e)),
-            }
-        }
+        // A failed source is reported and retried at the next interval; the loop goes on.
+        let _ = run_pass(&sync, &setups).await;
         // Up to 10% of jitter, so many installations do not hit an API at the same minute.
         let jitter = interval.mul_f64(
             f64::from(

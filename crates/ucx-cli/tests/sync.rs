@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use wiremock::matchers::{path, path_regex};
+use wiremock::matchers::{path, path_regex, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn fixture(name: &str) -> String {
@@ -366,9 +366,59 @@ async fn run_syncs_on_a_schedule_and_stops_cleanly_on_ctrl_c() {
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("webex: refreshed, 5 records"), "{text}");
+    assert!(text.contains("webex: 5 records; 5 added"), "{text}");
     assert!(
         text.contains("next run in 3") && text.contains("stopping"),
         "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_once_syncs_each_source_once_and_a_failed_read_deletes_nothing() {
+    let server = webex(true).await;
+    let d = dir("once");
+    let file = write_config(&d, &server, "");
+    let out = ucx(&file).args(["run", "--once"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("webex: 5 records; 5 added, 0 updated"),
+        "{text}"
+    );
+    let out = ucx(&file).args(["run", "--once"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("5 unchanged (nothing applied)"),
+        "the second run changes nothing: {text}"
+    );
+
+    // The same organisation, but the second page of people is gone: the run fails with exit
+    // code 1, applies nothing and keeps the previous snapshot.
+    let broken = MockServer::start().await;
+    ucx_testkit::fixtures::webex_directory(&broken).await;
+    let first = json(fixture("people-page1.json")).insert_header(
+        "Link",
+        format!(
+            "<{}/v1/people?max=100&after=P2>; rel=\"next\"",
+            broken.uri()
+        )
+        .as_str(),
+    );
+    Mock::given(path("/v1/people"))
+        .and(query_param_is_missing("after"))
+        .respond_with(first)
+        .mount(&broken)
+        .await;
+    let file = write_config(&d, &broken, "");
+    let out = ucx(&file).args(["run", "--once"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("webex: refresh failed"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("deleted"));
+    let out = ucx(&file).args(["plan"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("0 to add, 0 to update, 0 to rename, 0 to delete, 0 conflicts, 5 unchanged"),
+        "the previous snapshot and the five users are kept: {text}"
     );
 }

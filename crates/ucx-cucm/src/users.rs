@@ -106,7 +106,7 @@ impl CucmUsers {
                 let records = this.with_extras(users).await?;
                 let read = used.skip + got;
                 let next = (got == used.page_size).then_some(FillCursor { skip: read, page_size: used.page_size });
-                tracing::info!(read, total, page_size = used.page_size, "CUCM fill: page read");
+                tracing::debug!(read, total, page_size = used.page_size, "CUCM fill: page read");
                 yield FillPage { records, next, read, total };
                 match next {
                     Some(n) => cursor = n,

@@ -2,11 +2,12 @@
 //! database (filter → map → diff → guard → apply), recording every run.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use ucx_filter::Matcher;
 
-use crate::adapter::{ListRequest, SourceAdapter, SourceAdapterExt};
+use crate::adapter::{ListRequest, Snapshot, SourceAdapter, SourceAdapterExt};
 use crate::diff::{DiffOptions, diff};
 use crate::error::SourceError;
 use crate::guard::{Guard, GuardError};
@@ -14,6 +15,7 @@ use crate::mapper::RecordMapper;
 use crate::plan::Plan;
 use crate::record::SourceId;
 use crate::store::{RunRecord, RunStatus, StoreError, UserStore};
+use crate::user::User;
 
 /// One configured source: where records come from and how they become users.
 #[derive(Debug, Clone)]
@@ -117,6 +119,7 @@ impl Synchronizer {
     ) -> Result<usize, SyncError> {
         let source = setup.adapter.source_id().clone();
         self.store.begin_refresh(&source, Utc::now()).await?;
+        let started = Instant::now();
         match setup
             .adapter
             .snapshot_observed(ListRequest::all(), progress)
@@ -124,7 +127,15 @@ impl Synchronizer {
         {
             Ok(snapshot) => {
                 let n = snapshot.records.len();
+                let read = started.elapsed();
                 self.store.finish_refresh(snapshot, Utc::now()).await?;
+                tracing::info!(
+                    source = %source,
+                    records = n,
+                    read_s = read.as_secs_f64(),
+                    stored_s = (started.elapsed() - read).as_secs_f64(),
+                    "refreshed"
+                );
                 Ok(n)
             }
             Err(e) => {
@@ -148,6 +159,7 @@ impl Synchronizer {
                 last_completed: state.updated_at,
             });
         }
+        let started = Instant::now();
         let snapshot =
             self.store
                 .snapshot(&source)
@@ -155,28 +167,87 @@ impl Synchronizer {
                 .ok_or_else(|| SyncError::NoSnapshot {
                     source_id: source.clone(),
                 })?;
+        let snapshot_read = started.elapsed();
         let users = self.store.users().await?;
-        let desired = snapshot
-            .records
-            .iter()
-            .filter(|r| {
-                setup
-                    .filter
-                    .as_ref()
-                    .is_none_or(|m| m.matches(&r.attributes))
-            })
-            .map(|r| setup.mapper.map(r));
-        Ok(diff(
-            &source,
-            &users,
-            desired,
-            snapshot.complete,
-            &setup.diff,
-        ))
+        tracing::debug!(
+            source = %source,
+            snapshot_s = snapshot_read.as_secs_f64(),
+            users_s = (started.elapsed() - snapshot_read).as_secs_f64(),
+            users = users.len(),
+            "plan: inputs read"
+        );
+        Ok(plan_from(setup, &snapshot, &users))
     }
 
     /// Plans, checks the guard and applies; records the run either way.
     pub async fn sync(&self, setup: &SourceSetup) -> Result<SyncOutcome, SyncError> {
+        self.recorded(setup, self.plan_and_apply(setup)).await
+    }
+
+    /// [`refresh`](Self::refresh) then [`sync`](Self::sync) in one step, for scheduled runs:
+    /// the users database is read while the source is, and the plan is made from the snapshot
+    /// just read instead of reading it back from the cache. Returns the records read with the
+    /// outcome. A failed read keeps the previous snapshot, records a failed run and applies
+    /// nothing.
+    pub async fn refresh_and_sync(
+        &self,
+        setup: &SourceSetup,
+        progress: &(dyn Fn(usize) + Send + Sync),
+    ) -> Result<(usize, SyncOutcome), SyncError> {
+        let records = std::sync::atomic::AtomicUsize::new(0);
+        let outcome = self
+            .recorded(setup, async {
+                let source = setup.adapter.source_id().clone();
+                self.store.begin_refresh(&source, Utc::now()).await?;
+                let started = Instant::now();
+                let (snapshot, users) = tokio::join!(
+                    setup
+                        .adapter
+                        .snapshot_observed(ListRequest::all(), progress),
+                    self.store.users()
+                );
+                let snapshot = match (snapshot, users) {
+                    (Ok(snapshot), Ok(users)) => Ok((snapshot, users)),
+                    (Err(e), _) => Err(SyncError::Source {
+                        source_id: source.clone(),
+                        source: e,
+                    }),
+                    (_, Err(e)) => Err(SyncError::Store(e)),
+                };
+                let (snapshot, users) = match snapshot {
+                    Ok(both) => both,
+                    Err(e) => {
+                        self.store.abort_refresh(&source).await?;
+                        return Err(e);
+                    }
+                };
+                let read = started.elapsed();
+                let plan = plan_from(setup, &snapshot, &users);
+                drop(users);
+                let planned = started.elapsed();
+                records.store(snapshot.records.len(), std::sync::atomic::Ordering::Relaxed);
+                self.store.finish_refresh(snapshot, Utc::now()).await?;
+                tracing::info!(
+                    source = %source,
+                    records = records.load(std::sync::atomic::Ordering::Relaxed),
+                    read_s = read.as_secs_f64(),
+                    planned_s = (planned - read).as_secs_f64(),
+                    stored_s = (started.elapsed() - planned).as_secs_f64(),
+                    "refreshed and planned"
+                );
+                self.check_and_apply(setup, plan).await
+            })
+            .await?;
+        Ok((records.load(std::sync::atomic::Ordering::Relaxed), outcome))
+    }
+
+    /// Runs `work` as a recorded run of `setup`'s source: a `Running` record first, then how it
+    /// ended.
+    async fn recorded(
+        &self,
+        setup: &SourceSetup,
+        work: impl std::future::Future<Output = Result<SyncOutcome, SyncError>>,
+    ) -> Result<SyncOutcome, SyncError> {
         let source = setup.adapter.source_id().clone();
         let mut run = RunRecord {
             source: source.clone(),
@@ -187,7 +258,7 @@ impl Synchronizer {
             error: None,
         };
         self.store.record_run(&run).await?;
-        let result = self.plan_and_apply(setup).await;
+        let result = work.await;
         run.finished = Some(Utc::now());
         match &result {
             Ok(outcome) => {
@@ -213,7 +284,22 @@ impl Synchronizer {
     }
 
     async fn plan_and_apply(&self, setup: &SourceSetup) -> Result<SyncOutcome, SyncError> {
+        let started = Instant::now();
         let plan = self.plan(setup).await?;
+        tracing::info!(
+            source = %plan.source,
+            planned_s = started.elapsed().as_secs_f64(),
+            "planned"
+        );
+        self.check_and_apply(setup, plan).await
+    }
+
+    /// The guard, then the apply unless the plan is empty or a dry run.
+    async fn check_and_apply(
+        &self,
+        setup: &SourceSetup,
+        plan: Plan,
+    ) -> Result<SyncOutcome, SyncError> {
         if let Err(source) = setup.guard.check(&plan) {
             return Err(SyncError::Guard {
                 plan: Box::new(plan),
@@ -226,12 +312,39 @@ impl Synchronizer {
                 applied: false,
             });
         }
+        let applying = Instant::now();
         self.store.apply(&plan).await?;
+        tracing::info!(
+            source = %plan.source,
+            applied_s = applying.elapsed().as_secs_f64(),
+            "applied"
+        );
         Ok(SyncOutcome {
             plan,
             applied: true,
         })
     }
+}
+
+/// Filter → map → diff of `snapshot` against `users`.
+fn plan_from(setup: &SourceSetup, snapshot: &Snapshot, users: &[User]) -> Plan {
+    let desired = snapshot
+        .records
+        .iter()
+        .filter(|r| {
+            setup
+                .filter
+                .as_ref()
+                .is_none_or(|m| m.matches(&r.attributes))
+        })
+        .map(|r| setup.mapper.map(r));
+    diff(
+        &snapshot.source,
+        users,
+        desired,
+        snapshot.complete,
+        &setup.diff,
+    )
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

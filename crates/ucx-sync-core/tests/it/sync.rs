@@ -224,3 +224,50 @@ async fn a_refresh_reports_its_progress() {
     assert_eq!(n, 7);
     assert_eq!((calls.into_inner(), last.into_inner()), (7, 7));
 }
+
+#[tokio::test]
+async fn refresh_and_sync_in_one_step() {
+    let adapter = MemoryAdapter::new("webex-users:acme", records(200));
+    let store = Arc::new(MemoryStore::new());
+    let sync = Synchronizer::new(store.clone());
+    let setup = setup(&adapter);
+    let (n, first) = sync.refresh_and_sync(&setup, &|_| {}).await.unwrap();
+    assert_eq!(n, 200);
+    assert!(first.applied);
+    assert_eq!(first.plan.counts.add, 200);
+    let state = store.snapshot_state(&src()).await.unwrap();
+    assert!(state.complete && state.refreshing_since.is_none());
+    assert_eq!(state.records, 200);
+    let (_, second) = sync.refresh_and_sync(&setup, &|_| {}).await.unwrap();
+    assert!(!second.applied);
+    assert_eq!(second.plan.counts.unchanged, 200);
+
+    // A read that fails part-way: a failed run, the previous snapshot, no deletes.
+    adapter.fail_after(Some((3, ErrorKind::Unavailable)));
+    let err = sync.refresh_and_sync(&setup, &|_| {}).await.unwrap_err();
+    assert!(matches!(err, SyncError::Source { .. }), "{err:?}");
+    let state = store.snapshot_state(&src()).await.unwrap();
+    assert!(state.refreshing_since.is_none());
+    assert_eq!(state.records, 200);
+    assert_eq!(store.users().await.unwrap().len(), 200);
+    assert_eq!(
+        store.runs(&src(), 1).await.unwrap()[0].status,
+        RunStatus::Failed
+    );
+
+    // A source that shrinks to half trips the delete guard: nothing applied, the run blocked,
+    // and the new snapshot kept for review.
+    adapter.fail_after(None);
+    adapter.set_records(records(100));
+    let err = sync.refresh_and_sync(&setup, &|_| {}).await.unwrap_err();
+    let SyncError::Guard { plan, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(plan.counts.delete, 100);
+    assert_eq!(store.users().await.unwrap().len(), 200);
+    assert_eq!(store.snapshot_state(&src()).await.unwrap().records, 100);
+    assert_eq!(
+        store.runs(&src(), 1).await.unwrap()[0].status,
+        RunStatus::Blocked
+    );
+}
