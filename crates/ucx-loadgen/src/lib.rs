@@ -1,0 +1,161 @@
+//! A synthetic tenant of N users served on loopback in the shapes of the real APIs, so the
+//! connectors — and the tools people use instead of them — can be measured against the same
+//! data at 10,000, 100,000 or 1,000,000 users without a real Webex organisation, CUCM cluster
+//! or Entra tenant.
+//!
+//! One server answers all three APIs:
+//! - Webex: `GET /v1/people` (callingData shape, `Link: rel="next"` paging on `max`/`after`),
+//!   `/v1/locations`, `/v1/telephony/config/locations`, `/v1/organizations/{id}`;
+//! - CUCM AXL: `POST /axl/` for `listUser` (`skip`/`first`), `executeSQLQuery` (devices and
+//!   SIP URIs of the users named in the query) and `getCCMVersion`;
+//! - Microsoft Graph: `POST /{tenant}/oauth2/v2.0/token` and `GET /v1.0/users` (`$top`,
+//!   `@odata.nextLink` with a `$skiptoken`).
+//!
+//! Pages are generated on request from the user's index, so a tenant of a million users costs
+//! no memory, and user `i` is the same in every API (`user{i}@example.com`). An optional rate
+//! limit answers the requests over it with 429 (503 for AXL, as CUCM does) and `Retry-After`.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! let tenant = ucx_loadgen::Tenant { users: 10_000, rate_limit: None };
+//! let server = ucx_loadgen::serve(listener, tenant).await;
+//! println!("a tenant of 10,000 users at {}", server.uri());
+//! # Ok(()) }
+//! ```
+
+mod axl;
+mod graph;
+mod throttle;
+mod webex;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use wiremock::matchers::{header_regex, method, path, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+pub use throttle::Stats;
+use throttle::Throttled;
+
+/// The organisation id of the Webex tenant (`org_id` in a configuration).
+pub const WEBEX_ORG: &str = "c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4";
+/// The Entra tenant id (`tenant`).
+pub const ENTRA_TENANT: &str = "bench-tenant";
+
+/// What to serve.
+#[derive(Debug, Clone, Copy)]
+pub struct Tenant {
+    /// Users in each API.
+    pub users: usize,
+    /// Requests per second answered before the rest of that second is refused.
+    pub rate_limit: Option<u32>,
+}
+
+/// A running tenant and its counters.
+#[derive(Debug)]
+pub struct Served {
+    server: MockServer,
+    stats: Arc<Stats>,
+}
+
+impl Served {
+    /// `http://127.0.0.1:<port>`.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// Requests answered and refused so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+}
+
+/// Serves `tenant` on `listener` until the returned value is dropped. `GET /stats` answers
+/// the counters as JSON.
+pub async fn serve(listener: TcpListener, tenant: Tenant) -> Served {
+    let server = MockServer::builder()
+        .listener(listener)
+        .disable_request_recording()
+        .start()
+        .await;
+    let stats = Arc::new(Stats::new(tenant.rate_limit));
+    let base = server.uri();
+    let throttled = |inner| Throttled::new(inner, stats.clone());
+
+    Mock::given(method("GET"))
+        .and(path("/stats"))
+        .respond_with(throttle::StatsReport(stats.clone()))
+        .mount(&server)
+        .await;
+
+    // Webex
+    for (route, body) in [
+        ("/v1/locations", webex::LOCATIONS),
+        ("/v1/telephony/config/locations", webex::TELEPHONY_LOCATIONS),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(route))
+            .respond_with(throttled(webex::fixed(body)))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path_regex("^/v1/organizations/[^/]+$"))
+        .respond_with(throttled(webex::fixed(r#"{"displayName":"Example Corp"}"#)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/people"))
+        .respond_with(throttled(Box::new(webex::People {
+            total: tenant.users,
+            base: base.clone(),
+        })))
+        .mount(&server)
+        .await;
+
+    // CUCM AXL
+    for (action, respond) in [
+        (
+            "listUser",
+            Box::new(axl::ListUser {
+                total: tenant.users,
+            }) as throttle::Inner,
+        ),
+        ("executeSQLQuery", Box::new(axl::Sql)),
+        ("getCCMVersion", Box::new(axl::Version)),
+    ] {
+        Mock::given(method("POST"))
+            .and(path("/axl/"))
+            .and(header_regex("soapaction", action))
+            .respond_with(throttled(respond))
+            .mount(&server)
+            .await;
+    }
+
+    // Microsoft Graph
+    Mock::given(method("POST"))
+        .and(path(format!("/{ENTRA_TENANT}/oauth2/v2.0/token")))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(graph::TOKEN, "application/json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users"))
+        .respond_with(throttled(Box::new(graph::Users {
+            total: tenant.users,
+            base,
+        })))
+        .mount(&server)
+        .await;
+
+    Served { server, stats }
+}
+
+/// The value of query parameter `name`.
+fn query(request: &wiremock::Request, name: &str) -> Option<String> {
+    request
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
