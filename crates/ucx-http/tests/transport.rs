@@ -607,3 +607,38 @@ async fn an_answer_that_does_not_parse_is_asked_again() {
     assert_eq!(err.kind(), ErrorKind::Protocol);
     assert_eq!(count.load(Ordering::SeqCst), 1);
 }
+
+/// A server that cuts the first connection in the middle of the body (headers promise 100
+/// bytes, 5 arrive, then the socket closes) and answers the next ones whole.
+async fn cutting_server(connections: Arc<AtomicUsize>) -> Url {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let n = connections.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let answer: &[u8] = if n == 0 {
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":"
+                } else {
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 7\r\nconnection: close\r\n\r\n{\"a\":1}"
+                };
+                let _ = socket.write_all(answer).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    Url::parse(&format!("http://{addr}/x")).unwrap()
+}
+
+#[tokio::test]
+async fn a_connection_reset_mid_body_is_retried() {
+    let connections = Arc::new(AtomicUsize::new(0));
+    let u = cutting_server(connections.clone()).await;
+    let (value, _): (serde_json::Value, _) = client().get_json(u).await.unwrap();
+    assert_eq!(value, serde_json::json!({"a": 1}));
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+}
