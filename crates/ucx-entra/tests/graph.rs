@@ -617,3 +617,19 @@ fn settings_errors_name_the_key_and_clouds_have_their_roots() {
     assert_eq!(Cloud::UsGovDod.graph(), "https://dod-graph.microsoft.us/");
     assert_eq!(Cloud::China.authority(), "https://login.chinacloudapi.cn/");
 }
+
+/// Values with quotes, `--` and `%` are quoted for OData (`'` doubled) and stay inside their
+/// string literal; a field Graph cannot filter on is left to the local filter.
+#[test]
+fn hostile_values_stay_inside_their_odata_literal() {
+    let f = ucx_filter::Filter::parse(
+        r"(&(department=x' or 1 eq 1 --)(city=100%)(email=a'b*)(officeLocation=\28HQ\29))",
+    )
+    .unwrap();
+    assert_eq!(
+        ucx_entra::odata_filter(&f).as_deref(),
+        Some(
+            "department eq 'x'' or 1 eq 1 --' and city eq '100%' and (startsWith(mail,'a''b') or startsWith(userPrincipalName,'a''b'))"
+        )
+    );
+}

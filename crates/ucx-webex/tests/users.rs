@@ -628,3 +628,37 @@ async fn a_next_link_to_another_host_is_not_followed() {
     assert_eq!(err.kind(), ErrorKind::Protocol);
     assert!(err.to_string().contains("another server"), "{err}");
 }
+
+/// A pushed-down email with quotes, `--`, `%`, `&` and `+` reaches Webex as that one value:
+/// URL-encoded, never splitting into other parameters.
+#[tokio::test]
+async fn a_hostile_email_is_pushed_down_as_one_encoded_value() {
+    let server = MockServer::start().await;
+    mount_directory(&server).await;
+    let hostile = "o'brien--x%27+y&max=1@example.com";
+    Mock::given(path("/v1/people"))
+        .and(query_param("email", hostile))
+        .respond_with(json("people-page2.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mock::mount_catch_all(&server).await;
+    let filter = ucx_filter::Filter::parse(&format!("(email={hostile})")).unwrap();
+    let request = ListRequest {
+        filter: Some(filter),
+        ..ListRequest::all()
+    };
+    WebexUsers::new(config(&server))
+        .unwrap()
+        .snapshot(request)
+        .await
+        .unwrap();
+    let asked = server.received_requests().await.unwrap();
+    let people = asked.iter().find(|r| r.url.path() == "/v1/people").unwrap();
+    assert_eq!(
+        people.url.query_pairs().filter(|(k, _)| k == "max").count(),
+        1,
+        "the value did not add a parameter: {}",
+        people.url
+    );
+}
