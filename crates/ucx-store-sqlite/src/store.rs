@@ -395,7 +395,6 @@ impl UserStore for SqliteStore {
     }
 
     async fn apply(&self, plan: &Plan) -> Result<(), StoreError> {
-        let plan = plan.clone();
         let holder = self.holder.clone();
         let source = plan.source.as_str().to_owned();
         // The lock is its own committed step, so a concurrent apply sees it and is refused.
@@ -403,15 +402,29 @@ impl UserStore for SqliteStore {
             let (s, h) = (source.clone(), holder.clone());
             self.blocking(move |c| Self::lock(c, &s, &h)).await?;
         }
-        let applied = self
-            .blocking(move |c| {
-                let tx = c
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(|e| backend("begin apply", e))?;
-                apply_in(&tx, &plan)?;
-                tx.commit().map_err(|e| backend("commit apply", e))
+        let transaction = |c: &mut Connection, plan: &Plan| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| backend("begin apply", e))?;
+            apply_in(&tx, plan)?;
+            tx.commit().map_err(|e| backend("commit apply", e))
+        };
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let applied = if multi_thread {
+            // On a multi-threaded runtime the plan is applied where it lies: a copy of a
+            // million adds cost 2.3 s and its memory (docs/performance.md).
+            tokio::task::block_in_place(|| {
+                let mut conn = self
+                    .conn
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                transaction(&mut conn, plan)
             })
-            .await;
+        } else {
+            let plan = plan.clone();
+            self.blocking(move |c| transaction(c, &plan)).await
+        };
         let released = self
             .blocking(move |c| Self::unlock(c, &source, &holder))
             .await;

@@ -29,6 +29,13 @@ async fn sqlite_keeps_the_store_contract() {
     store::run_all(&Sqlite).await.unwrap();
 }
 
+/// On a multi-threaded runtime a plan is applied in place (`block_in_place`), not copied to a
+/// blocking task: the same contract must hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keeps_the_store_contract_on_a_multi_threaded_runtime() {
+    store::run_all(&Sqlite).await.unwrap();
+}
+
 fn temp_db(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("ucx-store-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
