@@ -3,7 +3,6 @@
 //! large", truncated XML and slow answers.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use ucx_sync::cucm::{CucmConfig, CucmUsers};
 use ucx_sync::http::secrecy::SecretString;
@@ -98,19 +97,14 @@ impl Respond for ListUser {
         }
         out.push_str("</return></ns:listUserResponse>");
         out.push_str(TAIL);
-        let mut answer = ResponseTemplate::new(200);
-        match roll {
-            12..=14 => {
-                Counts::add(&c.truncated);
-                out.truncate(out.len() / 2);
-            }
-            15..=16 => {
-                Counts::add(&c.slow);
-                answer = answer.set_delay(Duration::from_millis(400));
-            }
-            _ => Counts::add(&c.pages_served),
-        }
-        answer.set_body_raw(out, XML)
+        crate::page(
+            c,
+            roll,
+            (12..=14, 15..=16),
+            ResponseTemplate::new(200),
+            out,
+            XML,
+        )
     }
 }
 

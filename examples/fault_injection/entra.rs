@@ -2,14 +2,13 @@
 //! 5xx, expired access tokens, expired page tokens, truncated JSON and slow answers.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use ucx_sync::entra::{EntraConfig, EntraCredential, EntraUsers};
 use ucx_sync::http::secrecy::SecretString;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::{Counts, Scenario, Shared, Tenant};
+use crate::{Counts, Scenario, Shared, Tenant, Token};
 
 const PAGE: usize = 100;
 
@@ -91,38 +90,17 @@ impl Respond for Users {
         } else {
             String::new()
         };
-        let mut body = format!(
+        let body = format!(
             r#"{{"@odata.context":"{}/v1.0/$metadata#users"{next},"value":[{}]}}"#,
             self.base,
             page.join(",")
         );
-        let mut answer = ResponseTemplate::new(200);
-        match roll {
-            16..=18 => {
-                Counts::add(&c.truncated);
-                body.truncate(body.len() / 2);
-            }
-            19..=20 => {
-                Counts::add(&c.slow);
-                answer = answer.set_delay(Duration::from_millis(400));
-            }
-            _ => Counts::add(&c.pages_served),
-        }
-        answer.set_body_raw(body, "application/json")
-    }
-}
-
-struct Token(Arc<Counts>);
-
-impl Respond for Token {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        let n = self
-            .0
-            .tokens
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            + 1;
-        ResponseTemplate::new(200).set_body_raw(
-            format!(r#"{{"token_type":"Bearer","expires_in":3599,"access_token":"opaque-{n}"}}"#),
+        crate::page(
+            c,
+            roll,
+            (16..=18, 19..=20),
+            ResponseTemplate::new(200),
+            body,
             "application/json",
         )
     }
@@ -132,7 +110,9 @@ pub(crate) async fn scenario(tenant: Arc<Tenant>) -> Scenario {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/fault-tenant/oauth2/v2.0/token"))
-        .respond_with(Token(tenant.counts.clone()))
+        .respond_with(Token(tenant.counts.clone(), |n| {
+            format!(r#"{{"token_type":"Bearer","expires_in":3599,"access_token":"opaque-{n}"}}"#)
+        }))
         .mount(&server)
         .await;
     Mock::given(method("GET"))

@@ -15,6 +15,7 @@ mod entra;
 mod webex;
 
 use std::collections::BTreeSet;
+use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -85,6 +86,38 @@ pub(crate) struct Shared<T>(pub(crate) Arc<T>);
 impl<T: Respond> Respond for Shared<T> {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         self.0.respond(request)
+    }
+}
+
+/// A page's answer: depending on the roll, its body cut in half (`cut`), delayed past the
+/// client's timeout (`slow`), or served whole.
+pub(crate) fn page(
+    counts: &Counts,
+    roll: u64,
+    (cut, slow): (RangeInclusive<u64>, RangeInclusive<u64>),
+    mut answer: ResponseTemplate,
+    mut body: String,
+    content_type: &str,
+) -> ResponseTemplate {
+    if cut.contains(&roll) {
+        Counts::add(&counts.truncated);
+        body.truncate(body.len() / 2);
+    } else if slow.contains(&roll) {
+        Counts::add(&counts.slow);
+        answer = answer.set_delay(Duration::from_millis(400));
+    } else {
+        Counts::add(&counts.pages_served);
+    }
+    answer.set_body_raw(body, content_type)
+}
+
+/// A token endpoint issuing a new token each time (`body` renders the n-th answer).
+pub(crate) struct Token(pub(crate) Arc<Counts>, pub(crate) fn(usize) -> String);
+
+impl Respond for Token {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.0.tokens.fetch_add(1, Ordering::Relaxed) + 1;
+        ResponseTemplate::new(200).set_body_raw((self.1)(n), "application/json")
     }
 }
 

@@ -1,7 +1,7 @@
 //! Webex: people pages behind a service app's refresh token.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use ucx_sync::http::secrecy::SecretString;
 use ucx_sync::webex::{WebexConfig, WebexCredentials, WebexId, WebexUsers};
@@ -9,7 +9,7 @@ use ucx_testkit::fixtures;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::{Counts, Scenario, Shared, Tenant};
+use crate::{Counts, Scenario, Shared, Tenant, Token};
 
 struct People {
     tenant: Arc<Tenant>,
@@ -80,7 +80,7 @@ impl Respond for People {
             .take(100)
             .map(|&i| person(i))
             .collect();
-        let mut body = format!("{{\"items\":[{}]}}", page.join(","));
+        let body = format!("{{\"items\":[{}]}}", page.join(","));
         let mut answer = ResponseTemplate::new(200);
         if after + 100 < users.len() {
             let next = format!(
@@ -90,33 +90,12 @@ impl Respond for People {
             );
             answer = answer.insert_header("Link", next.as_str());
         }
-        match roll {
-            14..=16 => {
-                Counts::add(&c.truncated);
-                body.truncate(body.len() / 2);
-            }
-            17..=18 => {
-                Counts::add(&c.slow);
-                answer = answer.set_delay(Duration::from_millis(400));
-            }
-            _ => Counts::add(&c.pages_served),
-        }
-        answer.set_body_raw(body, "application/json")
-    }
-}
-
-/// Issues `access-1`, `access-2`, … for the refresh token.
-struct Token(Arc<Counts>);
-
-impl Respond for Token {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        let n = self
-            .0
-            .tokens
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            + 1;
-        ResponseTemplate::new(200).set_body_raw(
-            format!(r#"{{"access_token":"access-{n}","expires_in":3600,"token_type":"Bearer"}}"#),
+        crate::page(
+            c,
+            roll,
+            (14..=16, 17..=18),
+            answer,
+            body,
             "application/json",
         )
     }
@@ -127,7 +106,9 @@ pub(crate) async fn scenario(tenant: Arc<Tenant>) -> Scenario {
     fixtures::webex_directory(&server).await;
     Mock::given(method("POST"))
         .and(path("/v1/access_token"))
-        .respond_with(Token(tenant.counts.clone()))
+        .respond_with(Token(tenant.counts.clone(), |n| {
+            format!(r#"{{"access_token":"access-{n}","expires_in":3600,"token_type":"Bearer"}}"#)
+        }))
         .mount(&server)
         .await;
     Mock::given(path("/v1/people"))
