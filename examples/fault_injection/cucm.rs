@@ -118,21 +118,11 @@ impl Respond for Sql {
         if let Some(answer) = common_fault(t, t.rng.below(100), "executeSQLQuery") {
             return answer;
         }
-        let body = String::from_utf8_lossy(&request.body);
-        let mut out = String::from(HEAD);
-        out.push_str(
-            "<ns:executeSQLQueryResponse xmlns:ns=\"http://www.cisco.com/AXL/API/15.0\"><return>",
-        );
-        for id in body.split('\'').skip(1).step_by(2) {
-            out.push_str(&format!(
-                "<row><pkid>{id}</pkid><ocsprimaryuseraddress>sip:{id}@example.com</ocsprimaryuseraddress><device>SEP{}</device></row>",
-                &id[24..]
-            ));
-        }
-        out.push_str("</return></ns:executeSQLQueryResponse>");
-        out.push_str(TAIL);
         Counts::add(&t.counts.pages_served);
-        ResponseTemplate::new(200).set_body_raw(out, XML)
+        ResponseTemplate::new(200).set_body_raw(
+            ucx_loadgen::sql_answer(&String::from_utf8_lossy(&request.body)),
+            XML,
+        )
     }
 }
 

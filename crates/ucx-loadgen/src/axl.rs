@@ -64,22 +64,28 @@ pub(crate) struct Sql;
 
 impl Respond for Sql {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let body = String::from_utf8_lossy(&request.body);
-        let mut out = String::from(HEAD);
-        out.push_str(
-            "<ns:executeSQLQueryResponse xmlns:ns=\"http://www.cisco.com/AXL/API/15.0\"><return>",
-        );
-        for id in body.split('\'').skip(1).step_by(2) {
-            let tail = id.get(24..).unwrap_or(id);
-            let _ = write!(
-                out,
-                "<row><pkid>{id}</pkid><ocsprimaryuseraddress>sip:{id}@example.com</ocsprimaryuseraddress><device>SEP{tail}</device></row>"
-            );
-        }
-        out.push_str("</return></ns:executeSQLQueryResponse>");
-        out.push_str(TAIL);
-        ResponseTemplate::new(200).set_body_raw(out, XML)
+        ResponseTemplate::new(200)
+            .set_body_raw(sql_answer(&String::from_utf8_lossy(&request.body)), XML)
     }
+}
+
+/// The `executeSQLQuery` answer to `request_body`: a device (`SEP` and the uuid's last 12
+/// characters) and a SIP URI for every user uuid quoted in the query.
+pub fn sql_answer(request_body: &str) -> String {
+    let mut out = String::from(HEAD);
+    out.push_str(
+        "<ns:executeSQLQueryResponse xmlns:ns=\"http://www.cisco.com/AXL/API/15.0\"><return>",
+    );
+    for id in request_body.split('\'').skip(1).step_by(2) {
+        let tail = id.get(24..).unwrap_or(id);
+        let _ = write!(
+            out,
+            "<row><pkid>{id}</pkid><ocsprimaryuseraddress>sip:{id}@example.com</ocsprimaryuseraddress><device>SEP{tail}</device></row>"
+        );
+    }
+    out.push_str("</return></ns:executeSQLQueryResponse>");
+    out.push_str(TAIL);
+    out
 }
 
 /// `getCCMVersion`.

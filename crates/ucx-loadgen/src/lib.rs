@@ -25,6 +25,8 @@
 //! ```
 
 mod axl;
+
+pub use axl::sql_answer;
 mod graph;
 mod throttle;
 mod webex;
