@@ -181,7 +181,10 @@ impl Synchronizer {
 
     /// Plans, checks the guard and applies; records the run either way.
     pub async fn sync(&self, setup: &SourceSetup) -> Result<SyncOutcome, SyncError> {
-        self.recorded(setup, self.plan_and_apply(setup)).await
+        let work = async { Ok(((), self.plan_and_apply(setup).await?)) };
+        self.recorded(setup, work)
+            .await
+            .map(|((), outcome)| outcome)
     }
 
     /// [`refresh`](Self::refresh) then [`sync`](Self::sync) in one step, for scheduled runs:
@@ -194,60 +197,57 @@ impl Synchronizer {
         setup: &SourceSetup,
         progress: &(dyn Fn(usize) + Send + Sync),
     ) -> Result<(usize, SyncOutcome), SyncError> {
-        let records = std::sync::atomic::AtomicUsize::new(0);
-        let outcome = self
-            .recorded(setup, async {
-                let source = setup.adapter.source_id().clone();
-                self.store.begin_refresh(&source, Utc::now()).await?;
-                let started = Instant::now();
-                let (snapshot, users) = tokio::join!(
-                    setup
-                        .adapter
-                        .snapshot_observed(ListRequest::all(), progress),
-                    self.store.users()
-                );
-                let snapshot = match (snapshot, users) {
-                    (Ok(snapshot), Ok(users)) => Ok((snapshot, users)),
-                    (Err(e), _) => Err(SyncError::Source {
-                        source_id: source.clone(),
-                        source: e,
-                    }),
-                    (_, Err(e)) => Err(SyncError::Store(e)),
-                };
-                let (snapshot, users) = match snapshot {
-                    Ok(both) => both,
-                    Err(e) => {
-                        self.store.abort_refresh(&source).await?;
-                        return Err(e);
-                    }
-                };
-                let read = started.elapsed();
-                let plan = plan_from(setup, &snapshot, &users);
-                drop(users);
-                let planned = started.elapsed();
-                records.store(snapshot.records.len(), std::sync::atomic::Ordering::Relaxed);
-                self.store.finish_refresh(snapshot, Utc::now()).await?;
-                tracing::info!(
-                    source = %source,
-                    records = records.load(std::sync::atomic::Ordering::Relaxed),
-                    read_s = read.as_secs_f64(),
-                    planned_s = (planned - read).as_secs_f64(),
-                    stored_s = (started.elapsed() - planned).as_secs_f64(),
-                    "refreshed and planned"
-                );
-                self.check_and_apply(setup, plan).await
-            })
-            .await?;
-        Ok((records.load(std::sync::atomic::Ordering::Relaxed), outcome))
+        self.recorded(setup, async {
+            let source = setup.adapter.source_id().clone();
+            self.store.begin_refresh(&source, Utc::now()).await?;
+            let started = Instant::now();
+            let (snapshot, users) = tokio::join!(
+                setup
+                    .adapter
+                    .snapshot_observed(ListRequest::all(), progress),
+                self.store.users()
+            );
+            let snapshot = match (snapshot, users) {
+                (Ok(snapshot), Ok(users)) => Ok((snapshot, users)),
+                (Err(e), _) => Err(SyncError::Source {
+                    source_id: source.clone(),
+                    source: e,
+                }),
+                (_, Err(e)) => Err(SyncError::Store(e)),
+            };
+            let (snapshot, users) = match snapshot {
+                Ok(both) => both,
+                Err(e) => {
+                    self.store.abort_refresh(&source).await?;
+                    return Err(e);
+                }
+            };
+            let read = started.elapsed();
+            let plan = plan_from(setup, &snapshot, &users);
+            drop(users);
+            let planned = started.elapsed();
+            let records = snapshot.records.len();
+            self.store.finish_refresh(snapshot, Utc::now()).await?;
+            tracing::info!(
+                source = %source,
+                records,
+                read_s = read.as_secs_f64(),
+                planned_s = (planned - read).as_secs_f64(),
+                stored_s = (started.elapsed() - planned).as_secs_f64(),
+                "refreshed and planned"
+            );
+            Ok((records, self.check_and_apply(setup, plan).await?))
+        })
+        .await
     }
 
     /// Runs `work` as a recorded run of `setup`'s source: a `Running` record first, then how it
-    /// ended.
-    async fn recorded(
+    /// ended. `work` may return a value of its own beside the outcome.
+    async fn recorded<T>(
         &self,
         setup: &SourceSetup,
-        work: impl std::future::Future<Output = Result<SyncOutcome, SyncError>>,
-    ) -> Result<SyncOutcome, SyncError> {
+        work: impl std::future::Future<Output = Result<(T, SyncOutcome), SyncError>>,
+    ) -> Result<(T, SyncOutcome), SyncError> {
         let source = setup.adapter.source_id().clone();
         let mut run = RunRecord {
             source: source.clone(),
@@ -261,7 +261,7 @@ impl Synchronizer {
         let result = work.await;
         run.finished = Some(Utc::now());
         match &result {
-            Ok(outcome) => {
+            Ok((_, outcome)) => {
                 run.counts = outcome.plan.counts;
                 run.status = if outcome.applied {
                     RunStatus::Applied
