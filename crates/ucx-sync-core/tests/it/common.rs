@@ -2,23 +2,11 @@
 
 use ucx_sync_core::*;
 
-pub(crate) fn src() -> SourceId {
-    SourceId::new("webex-users:acme")
-}
+/// The source most tests plan for, users and plans: the store contract's builders.
+pub(crate) use ucx_testkit::store::{plan, source as src, user};
 
 pub(crate) fn other() -> SourceId {
     SourceId::new("entra:contoso")
-}
-
-pub(crate) fn user(id: u64, owner: Option<&SourceId>, key: &str, fields: &[(&str, &str)]) -> User {
-    User {
-        id: UserId(id),
-        kind: ObjectKind::User,
-        owner: owner.cloned(),
-        key: SyncKey::new(key),
-        stable_id: None,
-        fields: fields.iter().copied().collect(),
-    }
 }
 
 pub(crate) fn want(key: &str, always: &[(&str, &str)], on_create: &[(&str, &str)]) -> Desired {
@@ -34,16 +22,6 @@ pub(crate) fn want(key: &str, always: &[(&str, &str)], on_create: &[(&str, &str)
         ]),
         warnings: vec![],
     }
-}
-
-pub(crate) fn plan(users: &[User], wanted: Vec<Desired>) -> Plan {
-    diff(
-        &src(),
-        users,
-        wanted.into_iter().map(Ok),
-        true,
-        &DiffOptions::default(),
-    )
 }
 
 /// A mapper reading `first_name`, `last_name`, `email`, `first_extension_number` every time and
