@@ -294,6 +294,7 @@ impl RecordMapper for RuleSet {
                 if rule.required {
                     return Err(MappingError {
                         key: record.key.clone(),
+                        stable_id: record.stable_id.clone(),
                         message: format!("{} has no value ({})", rule.field.key, rule.label()),
                     });
                 }

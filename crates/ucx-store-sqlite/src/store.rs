@@ -262,15 +262,14 @@ fn apply_in(tx: &rusqlite::Transaction<'_>, plan: &Plan) -> Result<(), StoreErro
         let mut delete = tx
             .prepare_cached("DELETE FROM users WHERE id = ?1 AND owner = ?2 AND key = ?3")
             .map_err(db)?;
-        for d in &plan.deletes {
+        for (id, key) in plan.removals() {
             if delete
-                .execute(params![d.id.0 as i64, source, d.key.as_str()])
+                .execute(params![id.0 as i64, source, key.as_str()])
                 .map_err(db)?
                 != 1
             {
                 return Err(stale(format!(
-                    "user {} to delete is gone or has changed",
-                    d.key
+                    "user {key} to delete is gone or has changed"
                 )));
             }
         }
@@ -296,11 +295,12 @@ fn apply_in(tx: &rusqlite::Transaction<'_>, plan: &Plan) -> Result<(), StoreErro
         }
         let fields =
             fields_of(&fields)?.with_changes(u.changes.iter().map(|c| (c.field, c.new.as_deref())));
-        // An adopted user takes the source's id for it (or none), not what it held before.
+        // An adopted user takes the source's id for it (or none), not what it held before; a
+        // user stored without one gets the current person's.
         let stable_id = if u.adopt {
             u.stable_id.clone()
         } else {
-            stable_id
+            u.stable_id.clone().or(stable_id)
         };
         update
             .execute(params![
@@ -312,12 +312,23 @@ fn apply_in(tx: &rusqlite::Transaction<'_>, plan: &Plan) -> Result<(), StoreErro
             ])
             .map_err(db)?;
     }
+    // Renamed users first give up their keys (for a placeholder no sync key can equal), so two
+    // users may swap keys in one plan.
     for r in &plan.renames {
-        let (owner, key, fields, _) =
+        let (owner, key, _, _) =
             read(r.id)?.ok_or_else(|| stale(format!("user {} to rename is gone", r.from)))?;
         if owner.as_deref() != Some(source) || key != r.from.as_str() {
             return Err(stale(format!("user {} to rename has changed", r.from)));
         }
+        tx.execute(
+            "UPDATE users SET key = char(0) || 'renaming ' || id WHERE id = ?1",
+            [r.id.0 as i64],
+        )
+        .map_err(db)?;
+    }
+    for r in &plan.renames {
+        let (_, _, fields, _) =
+            read(r.id)?.ok_or_else(|| stale(format!("user {} to rename is gone", r.from)))?;
         let fields =
             fields_of(&fields)?.with_changes(r.changes.iter().map(|c| (c.field, c.new.as_deref())));
         update
@@ -341,7 +352,7 @@ fn apply_in(tx: &rusqlite::Transaction<'_>, plan: &Plan) -> Result<(), StoreErro
             "INSERT INTO users (kind, owner, key, stable_id, fields) VALUES (?1, ?2, ?3, ?4, ?5)",
         )
         .map_err(db)?;
-    for a in &plan.adds {
+    for a in plan.additions() {
         insert
             .execute(params![
                 a.kind.filter_name(),

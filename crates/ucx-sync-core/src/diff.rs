@@ -5,11 +5,17 @@
 //! | key unknown, stable id unknown | add with create-only ∪ every-time fields |
 //! | key matches a user of this source, or an unowned user | update the every-time fields that differ; an unowned user is adopted |
 //! | key unknown, stable id matches a user of this source | rename in place (or delete + add with [`RenameMode::Recreate`]) |
+//! | key matches, both stable ids known and different | replace: delete the old user, add the new one (or, when the new id is another user's of this source, rename that user and delete the old one) |
 //! | owned by this source, absent from a complete snapshot | delete |
-//! | key owned by another source; duplicate key in the source; a unique field taken | conflict |
+//! | key owned by another source; duplicate key in the source | conflict: the record is not applied |
+//! | a value a configured uniqueness rule says is taken | the user is imported without that value, which is reported as held back |
 //!
-//! The wanted users are streamed: only the existing users, three hash indexes over them (holding
-//! indices, not copies of keys) and the plan are in memory at once.
+//! The diff runs in two phases. The first classifies every record by key and stable id as the
+//! wanted users stream past (only the existing users, two hash indexes over them holding
+//! positions, and the plan are in memory). The second, [`crate::unique`], resolves the values
+//! that configured uniqueness rules constrain, on the plan's end state; with no rule configured
+//! (the default) it does nothing. No field is unique by default: extensions overlap across Webex
+//! locations, CUCM partitions and Site Names.
 
 use std::borrow::Borrow;
 use std::cell::OnceCell;
@@ -18,17 +24,18 @@ use std::hash::BuildHasher;
 
 use hashbrown::DefaultHashBuilder;
 use hashbrown::HashTable;
+use serde::{Deserialize, Serialize};
 
 use crate::fields::{FieldName, Fields};
 use crate::mapper::{Desired, MappingError};
 use crate::plan::{
-    Add, Conflict, ConflictReason, Counts, Delete, FieldChange, Plan, Rename, Update,
+    Add, Conflict, ConflictReason, Counts, Delete, FieldChange, Plan, Rename, Replace, Update,
 };
 use crate::record::{SourceId, SyncKey};
 use crate::user::User;
 
 /// What to do when a record's key changed but its stable id is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RenameMode {
     /// Update the key in place, keeping the user's data (the default).
@@ -38,48 +45,69 @@ pub enum RenameMode {
     Recreate,
 }
 
+/// A field whose values must not repeat, optionally only among users sharing the values of
+/// `scope` (an extension unique per `site_name`, a number unique per `partition`).
+///
+/// A value that is taken is not written to the user that wanted it: the user is still added or
+/// updated, and the plan reports the value as held back. The user that already holds the value
+/// keeps it; between two users both wanting it, the smaller key gets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UniqueRule {
+    /// The field.
+    pub field: FieldName,
+    /// The fields whose values scope the uniqueness (empty: across all users).
+    #[serde(default)]
+    pub scope: Vec<FieldName>,
+}
+
+impl UniqueRule {
+    /// `field` unique across all users.
+    pub fn new(field: impl Into<FieldName>) -> Self {
+        Self {
+            field: field.into(),
+            scope: Vec::new(),
+        }
+    }
+
+    /// Unique only among users with the same values of `scope`.
+    pub fn within(mut self, scope: impl IntoIterator<Item = impl Into<FieldName>>) -> Self {
+        self.scope = scope.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 /// How to compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffOptions {
     /// Renames in place or by delete + add.
     pub rename: RenameMode,
-    /// Fields whose values must be unique across all users.
-    pub unique_fields: Vec<FieldName>,
+    /// Uniqueness rules (none by default: only the sync key identifies a user).
+    pub unique: Vec<UniqueRule>,
     /// Fields compared without case (emails).
     pub case_insensitive_fields: Vec<FieldName>,
 }
 
 impl Default for DiffOptions {
-    /// Unique: first extension, its alias, voicemail number, fax number (the product requires them
-    /// unique across all users). Without case: `email`.
+    /// In place renames, no uniqueness rule, `email` compared without case.
     fn default() -> Self {
         Self {
             rename: RenameMode::InPlace,
-            unique_fields: [
-                "first_extension_number",
-                "first_extension_number_alias",
-                "voicemail_number",
-                "fax_number",
-            ]
-            .into_iter()
-            .map(FieldName::new)
-            .collect(),
+            unique: Vec::new(),
             case_insensitive_fields: vec![FieldName::new("email")],
         }
     }
 }
 
 /// Indexes over the existing users, holding positions rather than copies. Only the key index is
-/// always needed; the stable-id and unique-value indexes are built the first time a record asks
-/// (an unchanged re-sync never does).
+/// always needed; the stable-id index is built the first time a record asks (an unchanged
+/// re-sync never does).
 struct Index<'a> {
     users: &'a [User],
     source: &'a SourceId,
-    unique_fields: &'a [FieldName],
     hasher: DefaultHashBuilder,
     by_key: HashTable<u32>,
     by_stable: OnceCell<HashTable<u32>>,
-    unique: OnceCell<Vec<(FieldName, HashTable<u32>)>>,
 }
 
 fn pos(i: usize) -> u32 {
@@ -87,7 +115,7 @@ fn pos(i: usize) -> u32 {
 }
 
 impl<'a> Index<'a> {
-    fn new(users: &'a [User], source: &'a SourceId, unique_fields: &'a [FieldName]) -> Self {
+    fn new(users: &'a [User], source: &'a SourceId) -> Self {
         let hasher = DefaultHashBuilder::default();
         let mut by_key = HashTable::with_capacity(users.len());
         for (i, u) in users.iter().enumerate() {
@@ -99,11 +127,9 @@ impl<'a> Index<'a> {
         Self {
             users,
             source,
-            unique_fields,
             hasher,
             by_key,
             by_stable: OnceCell::new(),
-            unique: OnceCell::new(),
         }
     }
 
@@ -122,28 +148,6 @@ impl<'a> Index<'a> {
                 }
             }
             table
-        })
-    }
-
-    fn unique_tables(&self) -> &[(FieldName, HashTable<u32>)] {
-        self.unique.get_or_init(|| {
-            let (users, hasher) = (self.users, &self.hasher);
-            self.unique_fields
-                .iter()
-                .map(|&field| {
-                    let mut table = HashTable::new();
-                    for (i, u) in users.iter().enumerate() {
-                        if let Some(v) = u.fields.get(field).filter(|v| !v.is_empty()) {
-                            table.insert_unique(hasher.hash_one(v), pos(i), |&j| {
-                                hasher.hash_one(
-                                    users[j as usize].fields.get(field).unwrap_or_default(),
-                                )
-                            });
-                        }
-                    }
-                    (field, table)
-                })
-                .collect()
         })
     }
 
@@ -170,33 +174,6 @@ impl<'a> Index<'a> {
             .collect();
         found.sort_unstable();
         found
-    }
-
-    /// The one user of this source holding stable id `id`, if exactly one does.
-    fn by_stable(&self, id: &str) -> Option<usize> {
-        match self.all_by_stable(id).as_slice() {
-            [one] => Some(*one),
-            _ => None,
-        }
-    }
-
-    /// Another user than `except` holding `value` in the unique field `field`.
-    fn holder(
-        &self,
-        field: FieldName,
-        value: &str,
-        except: Option<usize>,
-        freed: &[bool],
-        released: impl Fn(usize) -> bool,
-    ) -> Option<usize> {
-        let (_, table) = self.unique_tables().iter().find(|(f, _)| *f == field)?;
-        let h = self.hasher.hash_one(value);
-        table.iter_hash(h).map(|&j| j as usize).find(|&j| {
-            Some(j) != except
-                && !freed[j]
-                && !released(j)
-                && self.users[j].fields.get(field) == Some(value)
-        })
     }
 }
 
@@ -248,17 +225,27 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         .all(|(p, q)| p == q)
 }
 
+/// The fields of a new user: create-only ∪ every-time, every-time winning even when empty (the
+/// next sync would clear the field anyway), without empty values.
+fn new_fields(d: &Desired) -> Fields {
+    let merged: Fields = d.on_create.iter().chain(d.always.iter()).collect();
+    merged.without_empty()
+}
+
+/// A record whose key is unknown but whose stable id is a user's of this source, decided once
+/// every key has been seen. `displaces` is the user that holds the record's key under another
+/// stable id (a key reused by a person renamed onto it).
+struct PendingRename {
+    desired: Desired,
+    user: usize,
+    displaces: Option<usize>,
+}
+
 /// Plans the changes that bring the users of `source` in line with `desired`.
 ///
 /// `complete` says whether `desired` comes from a complete snapshot: only then are users missing
 /// from it deleted. Mapping errors are reported in the plan and do not stop it; a record whose
-/// mapping failed also protects its user from deletion (the user is treated as seen).
-///
-/// Most records are decided as they stream past. Two kinds wait for the end, because what they need
-/// to know comes later: a rename (the user's own key may still come, or another record may claim the
-/// same stable id), and a record blocked by a unique value held by a user of this source that has
-/// not been seen yet (it may be deleted, which frees the value) or claimed by another record (whose
-/// key may turn out to be duplicated, which imports nothing).
+/// mapping failed protects its user from deletion, found by key or by stable id.
 pub fn diff<D: Borrow<Desired>>(
     source: &SourceId,
     users: &[User],
@@ -266,59 +253,78 @@ pub fn diff<D: Borrow<Desired>>(
     complete: bool,
     options: &DiffOptions,
 ) -> Plan {
-    let mut run = Run {
-        index: Index::new(users, source, &options.unique_fields),
-        source,
-        options,
-        plan: Plan::empty(source.clone()),
-        seen_user: vec![false; users.len()],
-        freed: vec![false; users.len()],
-        released: HashMap::new(),
-        renaming: HashSet::new(),
-        deferred: HashSet::new(),
-        claimed: HashMap::new(),
-        final_pass: false,
-    };
-    run.plan.owned_before = users
+    let index = Index::new(users, source);
+    let mut plan = Plan::empty(source.clone());
+    plan.owned_before = users
         .iter()
         .filter(|u| u.owner.as_ref() == Some(source))
         .count();
+    let mut seen = vec![false; users.len()];
     // Duplicate detection: a bit per existing user for keys that match one, a set for the rest.
     let mut matched_by_key = vec![false; users.len()];
     let mut new_keys: HashSet<SyncKey> = HashSet::new();
     let mut duplicates: HashMap<SyncKey, usize> = HashMap::new();
-    let mut renames: Vec<(Desired, usize)> = Vec::new();
-    let mut blocked: Vec<(Desired, Option<usize>)> = Vec::new();
+    let mut pending: Vec<PendingRename> = Vec::new();
+    // Users whose key a record of the same person (same or unknown stable id) matched: they
+    // cannot be renamed away.
+    let mut same_person = vec![false; users.len()];
+    // Records whose key a user of another person holds, with that user.
+    let mut reused_keys: Vec<(Desired, usize)> = Vec::new();
+    // Users whose stable id some record carries (under whatever key): the person is still
+    // listed, so they are never replaced.
+    let mut named = vec![false; users.len()];
 
     for item in desired {
+        plan.listed += 1;
         let d: &Desired = match &item {
             Ok(d) => d.borrow(),
             Err(e) => {
-                if let Some(i) = run.index.by_key(&e.key) {
-                    run.seen_user[i] = true;
+                if let Some(i) = index.by_key(&e.key) {
+                    seen[i] = true;
                 }
-                run.plan.errors.push(e.clone());
+                if let Some(s) = &e.stable_id {
+                    for i in index.all_by_stable(s) {
+                        seen[i] = true;
+                        named[i] = true;
+                    }
+                }
+                plan.errors.push(e.clone());
                 continue;
             }
         };
-        let existing = run.index.by_key(&d.key);
+        let existing = index.by_key(&d.key);
         let first_time = match existing {
             Some(i) => !std::mem::replace(&mut matched_by_key[i], true),
             None => new_keys.insert(d.key.clone()),
         };
         if !first_time {
+            // Nothing is imported for the key, and no user it names by stable id is deleted.
             *duplicates.entry(d.key.clone()).or_insert(1) += 1;
+            if let Some(s) = &d.stable_id {
+                for i in index.all_by_stable(s) {
+                    seen[i] = true;
+                    named[i] = true;
+                }
+            }
             continue;
         }
-        run.plan
-            .warnings
+        plan.warnings
             .extend(d.warnings.iter().map(|w| format!("{}: {w}", d.key)));
 
-        let target = match existing {
+        match existing {
             Some(i) => {
-                run.seen_user[i] = true;
-                if let Some(owner) = users[i].owner.as_ref().filter(|o| *o != source) {
-                    run.plan.conflicts.push(Conflict {
+                seen[i] = true;
+                let user = &users[i];
+                if let Some(owner) = user.owner.as_ref().filter(|o| *o != source) {
+                    // The person is listed (under a key another source owns): whoever of this
+                    // source has their stable id is not deleted.
+                    if let Some(s) = &d.stable_id {
+                        for j in index.all_by_stable(s) {
+                            seen[j] = true;
+                            named[j] = true;
+                        }
+                    }
+                    plan.conflicts.push(Conflict {
                         key: d.key.clone(),
                         reason: ConflictReason::OwnedByOtherSource {
                             owner: owner.clone(),
@@ -326,369 +332,264 @@ pub fn diff<D: Borrow<Desired>>(
                     });
                     continue;
                 }
-                Some(i)
+                let reused = user.owner.is_some()
+                    && matches!((&user.stable_id, &d.stable_id), (Some(old), Some(new)) if old != new);
+                if !reused {
+                    same_person[i] = true;
+                    if let Some(holders) = update(&mut plan, &index, d, i, options) {
+                        for &j in &holders {
+                            seen[j] = true;
+                            named[j] = true;
+                        }
+                        plan.conflicts.push(stable_in_use(d, &users[holders[0]]));
+                    }
+                    continue;
+                }
+                let new_id = d.stable_id.as_deref().unwrap_or_default();
+                match index.all_by_stable(new_id).as_slice() {
+                    // A new person (or a re-created account) under a known key: replaced, unless
+                    // the old holder turns out to be renamed away.
+                    [] => reused_keys.push((d.clone(), i)),
+                    // Another user of this source renamed onto this key.
+                    [j] => {
+                        seen[*j] = true;
+                        named[*j] = true;
+                        pending.push(PendingRename {
+                            desired: d.clone(),
+                            user: *j,
+                            displaces: Some(i),
+                        });
+                    }
+                    several => {
+                        for &j in several {
+                            seen[j] = true;
+                            named[j] = true;
+                        }
+                        plan.conflicts.push(stable_in_use(d, &users[several[0]]));
+                    }
+                }
             }
             None => {
                 let holders = d
                     .stable_id
                     .as_deref()
-                    .map(|s| run.index.all_by_stable(s))
+                    .map(|s| index.all_by_stable(s))
                     .unwrap_or_default();
                 match holders.as_slice() {
-                    [] => None,
+                    [] => plan.adds.push(add_of(d)),
                     [i] => {
-                        run.seen_user[*i] = true;
-                        run.renaming.insert(*i);
-                        renames.push((d.clone(), *i));
-                        continue;
+                        seen[*i] = true;
+                        named[*i] = true;
+                        pending.push(PendingRename {
+                            desired: d.clone(),
+                            user: *i,
+                            displaces: None,
+                        });
                     }
                     several => {
-                        // The users database holds this source id more than once: which user the
-                        // record is cannot be told, so none is changed or deleted.
+                        // The users database holds this source id more than once: which user
+                        // the record is cannot be told, so none is changed or deleted.
                         for &i in several {
-                            run.seen_user[i] = true;
+                            seen[i] = true;
+                            named[i] = true;
                         }
-                        run.plan.conflicts.push(Conflict {
-                            key: d.key.clone(),
-                            reason: ConflictReason::StableIdInUse {
-                                stable_id: d.stable_id.clone().unwrap_or_default(),
-                                holder: users[several[0]].key.clone(),
-                            },
-                        });
-                        continue;
+                        plan.conflicts.push(stable_in_use(d, &users[several[0]]));
                     }
                 }
             }
-        };
-        if let Blocked::Later = run.upsert(d, target) {
-            if let Some(i) = target {
-                run.deferred.insert(i);
-            }
-            blocked.push((d.clone(), target));
         }
     }
 
-    // Renames, now that every key has been seen.
-    let mut claims: HashMap<usize, usize> = HashMap::new();
-    for (_, i) in &renames {
-        *claims.entry(*i).or_insert(0) += 1;
+    // Keys the source lists more than once import nothing; the users they match stay (seen).
+    if !duplicates.is_empty() {
+        plan.adds.retain(|a| !duplicates.contains_key(&a.key));
+        plan.updates.retain(|u| !duplicates.contains_key(&u.key));
+        plan.replaces.retain(|r| !duplicates.contains_key(&r.key));
+        plan.conflicts.retain(|c| !duplicates.contains_key(&c.key));
+        pending.retain(|p| !duplicates.contains_key(&p.desired.key));
+        reused_keys.retain(|(d, _)| !duplicates.contains_key(&d.key));
     }
-    for (d, i) in renames {
-        if matched_by_key[i] || claims.get(&i).copied().unwrap_or(0) > 1 {
-            run.plan.conflicts.push(Conflict {
-                key: d.key.clone(),
-                reason: ConflictReason::StableIdInUse {
-                    stable_id: d.stable_id.clone().unwrap_or_default(),
-                    holder: users[i].key.clone(),
-                },
+
+    // Renames, now that every key has been seen: a user whose own person is still listed
+    // under its key, or whose stable id several records claim, is not renamed. Replacing or
+    // displacing a user deletes it, which an incomplete snapshot never does.
+    let mut claims: HashMap<usize, usize> = HashMap::new();
+    for p in &pending {
+        *claims.entry(p.user).or_insert(0) += 1;
+    }
+    let mut renamed: HashSet<usize> = pending
+        .iter()
+        .filter(|p| !same_person[p.user] && claims.get(&p.user).copied().unwrap_or(0) == 1)
+        .map(|p| p.user)
+        .collect();
+    // A rename onto a reused key also needs the key's old holder gone: renamed away itself, or
+    // deleted, which only a complete snapshot that lists its stable id nowhere allows. Dropping
+    // one rename may strand another, so repeat until none is dropped.
+    loop {
+        let stranded: Vec<usize> = pending
+            .iter()
+            .filter(|p| renamed.contains(&p.user))
+            .filter(|p| {
+                p.displaces
+                    .is_some_and(|old| !renamed.contains(&old) && (!complete || named[old]))
+            })
+            .map(|p| p.user)
+            .collect();
+        if stranded.is_empty() {
+            break;
+        }
+        for i in stranded {
+            renamed.remove(&i);
+        }
+    }
+    for p in pending {
+        let (d, i) = (&p.desired, p.user);
+        if !renamed.contains(&i) {
+            plan.conflicts.push(match p.displaces {
+                Some(old) if !same_person[i] && claims.get(&i).copied().unwrap_or(0) == 1 => {
+                    key_reused(d, &users[old])
+                }
+                _ => stable_in_use(d, &users[i]),
             });
             continue;
         }
-        if let Blocked::Later = run.rename(&d, i) {
-            run.deferred.insert(i);
-            blocked.push((d, Some(i)));
+        if let Some(old) = p.displaces.filter(|old| !renamed.contains(old)) {
+            plan.deletes.push(delete_of(&users[old]));
+        }
+        match options.rename {
+            RenameMode::InPlace => plan.renames.push(Rename {
+                key: d.key.clone(),
+                from: users[i].key.clone(),
+                id: users[i].id,
+                stable_id: d.stable_id.clone().unwrap_or_default(),
+                changes: field_changes(&d.always, &users[i].fields, d, options),
+            }),
+            RenameMode::Recreate => {
+                plan.deletes.push(delete_of(&users[i]));
+                plan.adds.push(add_of(d));
+            }
+        }
+    }
+    // A reused key: the new person is added in place of the old one, or simply added when the
+    // old one was renamed away.
+    for (d, i) in reused_keys {
+        let old = &users[i];
+        if renamed.contains(&i) {
+            plan.adds.push(add_of(&d));
+        } else if !complete || named[i] {
+            // The old person is still listed under other keys (ambiguously), or the snapshot is
+            // incomplete: the user stays.
+            plan.conflicts.push(key_reused(&d, old));
+        } else {
+            plan.replaces.push(Replace {
+                key: d.key.clone(),
+                kind: d.kind,
+                id: old.id,
+                old_stable_id: old.stable_id.clone().unwrap_or_default(),
+                stable_id: d.stable_id.clone().unwrap_or_default(),
+                fields: new_fields(&d),
+            });
         }
     }
 
     // Deletes.
     let unseen: Vec<usize> = (0..users.len())
-        .filter(|&i| !run.seen_user[i] && users[i].owner.as_ref() == Some(source))
+        .filter(|&i| !seen[i] && users[i].owner.as_ref() == Some(source))
         .collect();
     if complete {
-        for &i in &unseen {
-            run.freed[i] = true;
-            run.plan.deletes.push(Delete {
-                key: users[i].key.clone(),
-                id: users[i].id,
-            });
-        }
+        plan.deletes
+            .extend(unseen.iter().map(|&i| delete_of(&users[i])));
     } else if !unseen.is_empty() {
-        run.plan.warnings.push(format!(
+        plan.warnings.push(format!(
             "the snapshot is incomplete: {} users missing from it were not deleted",
             unseen.len()
         ));
     }
 
-    // Keys the source lists more than once import nothing, and claim nothing.
-    if !duplicates.is_empty() {
-        let plan = &mut run.plan;
-        plan.adds.retain(|a| !duplicates.contains_key(&a.key));
-        plan.updates.retain(|u| !duplicates.contains_key(&u.key));
-        plan.renames.retain(|r| !duplicates.contains_key(&r.key));
-        plan.conflicts.retain(|c| !duplicates.contains_key(&c.key));
-        run.claimed.retain(|_, k| !duplicates.contains_key(k));
-        run.released.retain(|_, k| !duplicates.contains_key(k));
-        blocked.retain(|(d, _)| !duplicates.contains_key(&d.key));
-    }
-
-    // Records that waited for a unique value: deleted users have freed theirs, duplicates
-    // dropped their claims, and a waiting record may free a value another waits for. Repeat
-    // while that makes progress; what still waits then is a conflict.
-    run.renaming.clear();
-    let mut waiting = blocked;
-    loop {
-        let before = waiting.len();
-        let mut still = Vec::new();
-        for (d, target) in waiting {
-            if let Some(i) = target {
-                run.deferred.remove(&i);
-            }
-            if let Blocked::Later = run.settle(&d, target) {
-                if let Some(i) = target {
-                    run.deferred.insert(i);
-                }
-                still.push((d, target));
-            }
-        }
-        if still.is_empty() {
-            break;
-        }
-        if still.len() == before {
-            run.final_pass = true;
-            for (d, target) in still {
-                let _ = run.settle(&d, target);
-            }
-            break;
-        }
-        waiting = still;
-    }
-
-    let mut plan = run.plan;
     plan.conflicts
         .extend(duplicates.into_iter().map(|(key, count)| Conflict {
             key,
             reason: ConflictReason::DuplicateKey { count },
         }));
+    crate::unique::hold_back(&mut plan, users, options);
     finish(&mut plan);
     plan
 }
 
-/// Whether a record had to wait for the end.
-enum Blocked {
-    No,
-    Later,
+/// Updates user `i` (of this source, or unowned and adopted) with `d`. The stored stable id is
+/// always the current person's: an adopted user takes the record's, and so does a user stored
+/// without one. When other users of this source hold that id, which user is the person cannot be
+/// told: nothing is changed and their positions are returned, for a conflict.
+fn update(
+    plan: &mut Plan,
+    index: &Index<'_>,
+    d: &Desired,
+    i: usize,
+    options: &DiffOptions,
+) -> Option<Vec<usize>> {
+    let user = &index.users[i];
+    let adopt = user.owner.is_none();
+    let stable_id = match d.stable_id.as_deref() {
+        Some(s) if adopt || user.stable_id.is_none() => {
+            let holders: Vec<usize> = index
+                .all_by_stable(s)
+                .into_iter()
+                .filter(|&j| j != i)
+                .collect();
+            if !holders.is_empty() {
+                return Some(holders);
+            }
+            Some(s.to_owned())
+        }
+        _ => None,
+    };
+    let changes = field_changes(&d.always, &user.fields, d, options);
+    if changes.is_empty() && !adopt && stable_id.is_none() {
+        plan.counts.unchanged += 1;
+        return None;
+    }
+    plan.updates.push(Update {
+        key: d.key.clone(),
+        id: user.id,
+        adopt,
+        stable_id,
+        changes,
+    });
+    None
 }
 
-/// The state of one diff.
-struct Run<'a> {
-    index: Index<'a>,
-    source: &'a SourceId,
-    options: &'a DiffOptions,
-    plan: Plan,
-    seen_user: Vec<bool>,
-    /// Users deleted by this plan, whose unique values are free.
-    freed: Vec<bool>,
-    /// Unique fields a user changes away from in this plan, freeing the old value.
-    /// (user, field) → the key of the record whose change released it.
-    released: HashMap<(usize, FieldName), SyncKey>,
-    /// Users a rename decided after the stream may change.
-    renaming: HashSet<usize>,
-    /// Users whose own update or rename is waiting: they may still free a value.
-    deferred: HashSet<usize>,
-    /// Unique values given to users by this plan: (field, value) → key.
-    claimed: HashMap<(FieldName, String), SyncKey>,
-    /// Set once every record and delete is known: no more waiting.
-    final_pass: bool,
-}
-
-impl Run<'_> {
-    /// Processes a record that waited: a rename when its target has another key, else an upsert.
-    fn settle(&mut self, d: &Desired, target: Option<usize>) -> Blocked {
-        match target {
-            Some(i) if self.index.users[i].key != d.key => self.rename(d, i),
-            _ => self.upsert(d, target),
-        }
-    }
-
-    /// Adds `d` (no `target`) or updates user `target` with it.
-    fn upsert(&mut self, d: &Desired, target: Option<usize>) -> Blocked {
-        let users = self.index.users;
-        match target {
-            Some(i) => {
-                let user = &users[i];
-                let changes = match self.changes_for(d, i) {
-                    Ok(changes) => changes,
-                    Err(b) => return b,
-                };
-                let adopt = user.owner.is_none();
-                if changes.is_empty() && !adopt {
-                    self.plan.counts.unchanged += 1;
-                } else {
-                    self.plan.updates.push(Update {
-                        key: d.key.clone(),
-                        id: user.id,
-                        adopt,
-                        // An adopted user takes the source's id, unless another user of the
-                        // source already holds it (ids stay unique per source).
-                        stable_id: d
-                            .stable_id
-                            .clone()
-                            .filter(|s| adopt && self.index.by_stable(s).is_none()),
-                        changes,
-                    });
-                }
-            }
-            None => {
-                if let Some(b) = self.add(d, None) {
-                    return b;
-                }
-            }
-        }
-        Blocked::No
-    }
-
-    /// Adds `d` (create-only ∪ every-time fields), unless a unique value is taken; `replacing` is
-    /// a user whose values do not count (the one a recreate deletes).
-    fn add(&mut self, d: &Desired, replacing: Option<usize>) -> Option<Blocked> {
-        // Every-time values win over create-only ones, even an empty one: the next sync would
-        // clear the field anyway, so it is not set in the first place.
-        let merged: Fields = d.on_create.iter().chain(d.always.iter()).collect();
-        let fields = merged.without_empty();
-        if let Some(b) = self.check_unique(d, replacing, fields.iter()) {
-            return Some(b);
-        }
-        self.plan.adds.push(Add {
-            key: d.key.clone(),
-            kind: d.kind,
-            stable_id: d.stable_id.clone(),
-            fields,
-        });
-        None
-    }
-
-    /// Renames user `i` to `d`'s key (or, with [`RenameMode::Recreate`], deletes and re-adds it).
-    fn rename(&mut self, d: &Desired, i: usize) -> Blocked {
-        let user = &self.index.users[i];
-        match self.options.rename {
-            RenameMode::InPlace => {
-                let changes = match self.changes_for(d, i) {
-                    Ok(changes) => changes,
-                    Err(b) => return b,
-                };
-                self.plan.renames.push(Rename {
-                    key: d.key.clone(),
-                    from: user.key.clone(),
-                    id: user.id,
-                    stable_id: d.stable_id.clone().unwrap_or_default(),
-                    changes,
-                });
-            }
-            RenameMode::Recreate => {
-                // The old user's unique values are freed by its delete.
-                if let Some(b) = self.add(d, Some(i)) {
-                    return b;
-                }
-                self.plan.deletes.push(Delete {
-                    key: user.key.clone(),
-                    id: user.id,
-                });
-            }
-        }
-        Blocked::No
-    }
-
-    /// The every-time changes `d` makes to user `i`, once their unique values are checked (and
-    /// claimed) and the values they give up are released; `Err` when the record must wait or is
-    /// a conflict.
-    fn changes_for(&mut self, d: &Desired, i: usize) -> Result<Vec<FieldChange>, Blocked> {
-        let user = &self.index.users[i];
-        let changes = field_changes(&d.always, &user.fields, d, self.options);
-        let values = changes
-            .iter()
-            .filter_map(|c| c.new.as_deref().map(|v| (c.field, v)));
-        if let Some(b) = self.check_unique(d, Some(i), values) {
-            return Err(b);
-        }
-        self.release(i, &d.key, &changes);
-        Ok(changes)
-    }
-
-    /// Notes the unique fields user `i` changes away from, by the record with key `by`.
-    fn release(&mut self, i: usize, by: &SyncKey, changes: &[FieldChange]) {
-        for c in changes {
-            if c.old.is_some() && self.options.unique_fields.contains(&c.field) {
-                self.released.insert((i, c.field), by.clone());
-            }
-        }
-    }
-
-    /// Checks the unique fields among `values` and claims them. A value held by another user is a
-    /// conflict, unless that user belongs to this source and has not been seen yet, or another
-    /// record of this plan claimed it: then the record waits for the end (the holder may be deleted,
-    /// the claimant may be a duplicate).
-    fn check_unique<'v>(
-        &mut self,
-        d: &Desired,
-        me: Option<usize>,
-        values: impl Iterator<Item = (FieldName, &'v str)>,
-    ) -> Option<Blocked> {
-        let wanted: Vec<(FieldName, &str)> = values
-            .filter(|(f, v)| !v.is_empty() && self.options.unique_fields.contains(f))
-            .collect();
-        for &(field, value) in &wanted {
-            let released = &self.released;
-            let holder = self.index.holder(field, value, me, &self.freed, |j| {
-                released.contains_key(&(j, field))
-            });
-            // A value freed by another record's change counts only once that record is known
-            // not to be a duplicate key (which imports nothing).
-            if !self.final_pass
-                && holder.is_none()
-                && self
-                    .index
-                    .holder(field, value, me, &self.freed, |_| false)
-                    .is_some()
-            {
-                return Some(Blocked::Later);
-            }
-            if let Some(j) = holder {
-                let user = &self.index.users[j];
-                // A user of this source (or a manual one it may adopt) not seen yet, or about to
-                // be renamed, may still be deleted or change the value.
-                if !self.final_pass
-                    && (!self.seen_user[j]
-                        || self.renaming.contains(&j)
-                        || self.deferred.contains(&j))
-                    && user.owner.as_ref().is_none_or(|o| o == self.source)
-                {
-                    return Some(Blocked::Later);
-                }
-                self.plan
-                    .conflicts
-                    .push(unique_conflict(d, field, value, user.key.clone()));
-                return Some(Blocked::No);
-            }
-            if let Some(other) = self
-                .claimed
-                .get(&(field, value.to_owned()))
-                .filter(|k| **k != d.key)
-            {
-                // The claimant may turn out to be a duplicate key, which is not imported.
-                if !self.final_pass {
-                    return Some(Blocked::Later);
-                }
-                let holder = other.clone();
-                self.plan
-                    .conflicts
-                    .push(unique_conflict(d, field, value, holder));
-                return Some(Blocked::No);
-            }
-        }
-        for (field, value) in wanted {
-            self.claimed
-                .insert((field, value.to_owned()), d.key.clone());
-        }
-        None
+fn add_of(d: &Desired) -> Add {
+    Add {
+        key: d.key.clone(),
+        kind: d.kind,
+        stable_id: d.stable_id.clone(),
+        fields: new_fields(d),
     }
 }
 
-fn unique_conflict(d: &Desired, field: FieldName, value: &str, holder: SyncKey) -> Conflict {
+fn key_reused(d: &Desired, old: &User) -> Conflict {
     Conflict {
         key: d.key.clone(),
-        reason: ConflictReason::UniqueFieldTaken {
-            field,
-            value: value.to_owned(),
-            holder,
+        reason: ConflictReason::KeyReused {
+            old_stable_id: old.stable_id.clone().unwrap_or_default(),
+            stable_id: d.stable_id.clone().unwrap_or_default(),
+        },
+    }
+}
+
+fn delete_of(user: &User) -> Delete {
+    Delete {
+        key: user.key.clone(),
+        id: user.id,
+    }
+}
+
+fn stable_in_use(d: &Desired, holder: &User) -> Conflict {
+    Conflict {
+        key: d.key.clone(),
+        reason: ConflictReason::StableIdInUse {
+            stable_id: d.stable_id.clone().unwrap_or_default(),
+            holder: holder.key.clone(),
         },
     }
 }
@@ -698,11 +599,18 @@ fn finish(plan: &mut Plan) {
     plan.adds.sort_by(|a, b| a.key.cmp(&b.key));
     plan.updates.sort_by(|a, b| a.key.cmp(&b.key));
     plan.renames.sort_by(|a, b| a.key.cmp(&b.key));
+    plan.replaces.sort_by(|a, b| a.key.cmp(&b.key));
     plan.deletes.sort_by(|a, b| a.key.cmp(&b.key));
+    plan.deletes.dedup_by_key(|d| d.id);
     plan.conflicts.sort_by(|a, b| {
         a.key
             .cmp(&b.key)
             .then_with(|| a.reason.to_string().cmp(&b.reason.to_string()))
+    });
+    plan.held_back.sort_by(|a, b| {
+        a.key
+            .cmp(&b.key)
+            .then_with(|| a.field.as_str().cmp(b.field.as_str()))
     });
     plan.errors.sort_by(|a, b| a.key.cmp(&b.key));
     plan.warnings.sort();
@@ -710,9 +618,11 @@ fn finish(plan: &mut Plan) {
         add: plan.adds.len(),
         update: plan.updates.len(),
         rename: plan.renames.len(),
+        replace: plan.replaces.len(),
         delete: plan.deletes.len(),
         conflict: plan.conflicts.len(),
         unchanged: plan.counts.unchanged,
         error: plan.errors.len(),
+        held_back: plan.held_back.len(),
     };
 }

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashMap;
+
+use crate::fields::FieldName;
 use crate::plan::Plan;
 
 /// Limits a plan must respect to be applied. A tripped guard applies nothing and says which
@@ -17,9 +20,18 @@ pub struct Guard {
     pub max_deletes: Option<usize>,
     /// The largest share of the source's users one run may delete, in percent (default 20).
     pub max_delete_percent: Option<f64>,
-    /// The percentage applies once the source owns at least this many users (default 100, as
-    /// Okta's safeguard): deleting 1 of 3 users is not an accident worth stopping for.
-    pub percent_min_users: usize,
+    /// This many losses (deletes and replaces) or clears of one field always pass the percent
+    /// checks (default 5), so a tenant of any size is guarded without stopping every small
+    /// change: 8 of 10 users deleted stops, 1 of 3 does not.
+    pub allowance: usize,
+    /// The largest share of the source's users that may lose a non-empty value of the same field
+    /// in one run, in percent (default 20): a permission change at the source that empties
+    /// every phone number stops here.
+    pub max_clear_percent: Option<f64>,
+    /// Whether a plan made from no record at all may apply to a source that owns users
+    /// (default false: an empty listing is a permission change, a filter typo or an outage far
+    /// more often than everyone leaving).
+    pub allow_empty: bool,
     /// Whether adds are allowed.
     pub allow_create: bool,
     /// Whether updates (and renames) are allowed.
@@ -35,7 +47,9 @@ impl Default for Guard {
         Self {
             max_deletes: Some(500),
             max_delete_percent: Some(20.0),
-            percent_min_users: 100,
+            allowance: 5,
+            max_clear_percent: Some(20.0),
+            allow_empty: false,
             allow_create: true,
             allow_update: true,
             allow_delete: true,
@@ -48,6 +62,33 @@ impl Default for Guard {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GuardError {
+    /// The source listed nobody (after the filter) but owns users.
+    #[error(
+        "the source listed no record but owns {owned} users; nothing was applied (check its \
+         permissions, filter and status, then pass --allow-empty if everyone really left)"
+    )]
+    EmptySource {
+        /// Users the source owned.
+        owned: usize,
+    },
+    /// Too many users would lose a value of the same field.
+    #[error(
+        "the plan clears {field} on {cleared} of the source's {owned} users ({percent:.1}%), more \
+         than max_clear_percent = {limit}%; nothing was applied (check the source's permissions, \
+         then raise max_clear_percent or pass --allow-clears)"
+    )]
+    TooManyCleared {
+        /// The field.
+        field: String,
+        /// Users losing its value.
+        cleared: usize,
+        /// Users the source owned.
+        owned: usize,
+        /// Their share.
+        percent: f64,
+        /// The limit.
+        limit: f64,
+    },
     /// More deletes than `max_deletes`.
     #[error(
         "the plan deletes {deletes} users, more than max_deletes = {limit}; nothing was applied \
@@ -93,11 +134,32 @@ impl Guard {
         self
     }
 
-    /// Checks the plan.
+    /// A guard that lets any share of users lose a field's value (what `--allow-clears` sets).
+    pub fn allowing_clears(mut self) -> Self {
+        self.max_clear_percent = None;
+        self
+    }
+
+    /// A guard that accepts a plan made from an empty listing (what `--allow-empty` sets).
+    pub fn allowing_empty(mut self) -> Self {
+        self.allow_empty = true;
+        self
+    }
+
+    /// Checks the plan. Replaced users count as deletes: the person they were is removed.
     pub fn check(&self, plan: &Plan) -> Result<(), GuardError> {
-        let deletes = plan.deletes.len();
+        if !self.allow_empty && plan.listed == 0 && plan.owned_before > 0 {
+            return Err(GuardError::EmptySource {
+                owned: plan.owned_before,
+            });
+        }
+        let deletes = plan.deletes.len() + plan.replaces.len();
         let forbidden = [
-            ("create", self.allow_create, plan.adds.len()),
+            (
+                "create",
+                self.allow_create,
+                plan.adds.len() + plan.replaces.len(),
+            ),
             (
                 "update",
                 self.allow_update,
@@ -115,21 +177,50 @@ impl Guard {
         {
             return Err(GuardError::TooManyDeletes { deletes, limit });
         }
+        let owned = plan.owned_before.max(1);
+        let share = |n: usize| n as f64 * 100.0 / owned.max(n) as f64;
         if let Some(limit) = self.max_delete_percent
-            && deletes > 0
-            && plan.owned_before >= self.percent_min_users
+            && deletes > self.allowance
+            && share(deletes) > limit
         {
-            let owned = plan.owned_before.max(deletes);
-            let percent = deletes as f64 * 100.0 / owned as f64;
-            if percent > limit {
-                return Err(GuardError::TooManyDeletesPercent {
-                    deletes,
-                    owned,
-                    percent,
-                    limit,
-                });
-            }
+            return Err(GuardError::TooManyDeletesPercent {
+                deletes,
+                owned: owned.max(deletes),
+                percent: share(deletes),
+                limit,
+            });
+        }
+        if let Some(limit) = self.max_clear_percent
+            && let Some((field, cleared)) = most_cleared(plan)
+            && cleared > self.allowance
+            && share(cleared) > limit
+        {
+            return Err(GuardError::TooManyCleared {
+                field: field.to_string(),
+                cleared,
+                owned: owned.max(cleared),
+                percent: share(cleared),
+                limit,
+            });
         }
         Ok(())
     }
+}
+
+/// The field that the most updated or renamed users lose a non-empty value of, and how many.
+fn most_cleared(plan: &Plan) -> Option<(FieldName, usize)> {
+    let mut counts: HashMap<FieldName, usize> = HashMap::new();
+    let changes = plan
+        .updates
+        .iter()
+        .flat_map(|u| &u.changes)
+        .chain(plan.renames.iter().flat_map(|r| &r.changes));
+    for c in changes {
+        if c.old.is_some() && c.new.is_none() {
+            *counts.entry(c.field).or_insert(0) += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.as_str().cmp(a.0.as_str())))
 }

@@ -13,19 +13,23 @@ mod plan;
 mod record;
 mod store;
 mod sync;
+mod unique;
 mod user;
 
 pub use adapter::{
     Capabilities, ChangeSet, Cursor, ListRequest, Snapshot, SourceAdapter, SourceAdapterExt,
 };
 pub use attributes::{AttributeKey, Attributes};
-pub use diff::{DiffOptions, RenameMode, diff};
+pub use diff::{DiffOptions, RenameMode, UniqueRule, diff};
 pub use error::{ConfigError, ErrorKind, SourceError};
 pub use fields::{FieldName, Fields, FieldsBuilder};
 pub use guard::{Guard, GuardError};
 pub use mapper::{Desired, MappingError, RecordMapper, RuleLabels};
 pub use memory::MemoryStore;
-pub use plan::{Add, Conflict, ConflictReason, Counts, Delete, FieldChange, Plan, Rename, Update};
+pub use plan::{
+    Add, Conflict, ConflictReason, Counts, Delete, FieldChange, HeldBack, NewUser, Plan, PlanBasis,
+    Rename, Replace, Update,
+};
 pub use record::{ObjectKind, SourceId, SourceRecord, SyncKey, UnknownKind};
 pub use store::{RunRecord, RunStatus, SnapshotState, StoreError, UserStore};
 pub use sync::{SourceSetup, SyncError, SyncOutcome, Synchronizer};

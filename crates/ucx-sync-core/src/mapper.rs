@@ -58,6 +58,9 @@ impl RuleLabels {
 pub struct MappingError {
     /// The record's key.
     pub key: SyncKey,
+    /// The record's stable id: a renamed user whose mapping fails is found by it and kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stable_id: Option<String>,
     /// What went wrong.
     pub message: String,
 }

@@ -68,18 +68,18 @@ impl Inner {
             users.iter().map(|u| (u.key.clone(), u.id)).collect();
         let source = Some(&plan.source);
 
-        for d in &plan.deletes {
+        for (id, key) in plan.removals() {
             let i = *by_id
-                .get(&d.id)
-                .ok_or_else(|| stale(format!("user {} to delete is gone", d.key)))?;
-            if users[i].owner.as_ref() != source || users[i].key != d.key {
-                return Err(stale(format!("user {} to delete has changed", d.key)));
+                .get(&id)
+                .ok_or_else(|| stale(format!("user {key} to delete is gone")))?;
+            if users[i].owner.as_ref() != source || users[i].key != *key {
+                return Err(stale(format!("user {key} to delete has changed")));
             }
-            keys.remove(&d.key);
-            by_id.remove(&d.id);
+            keys.remove(key);
+            by_id.remove(&id);
         }
         let deleted: std::collections::HashSet<UserId> =
-            plan.deletes.iter().map(|d| d.id).collect();
+            plan.removals().map(|(id, _)| id).collect();
         users.retain(|u| !deleted.contains(&u.id));
         by_id = users.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
 
@@ -104,11 +104,14 @@ impl Inner {
                 // The stable id is the owning source's id for the user: an adopted user takes the
                 // source's (or none), not whatever it held before.
                 user.stable_id = u.stable_id.clone();
+            } else if u.stable_id.is_some() {
+                user.stable_id = u.stable_id.clone();
             }
             user.fields = user
                 .fields
                 .with_changes(u.changes.iter().map(|c| (c.field, c.new.as_deref())));
         }
+        // Renamed users give up their keys first, so two users may swap keys in one plan.
         for r in &plan.renames {
             let i = *by_id
                 .get(&r.id)
@@ -116,10 +119,13 @@ impl Inner {
             if users[i].owner.as_ref() != source || users[i].key != r.from {
                 return Err(stale(format!("user {} to rename has changed", r.from)));
             }
+            keys.remove(&r.from);
+        }
+        for r in &plan.renames {
+            let i = by_id[&r.id];
             if keys.contains_key(&r.key) {
                 return Err(stale(format!("key {} is already taken", r.key)));
             }
-            keys.remove(&r.from);
             keys.insert(r.key.clone(), r.id);
             let user = &mut users[i];
             user.key = r.key.clone();
@@ -127,8 +133,8 @@ impl Inner {
                 .fields
                 .with_changes(r.changes.iter().map(|c| (c.field, c.new.as_deref())));
         }
-        for a in &plan.adds {
-            if keys.contains_key(&a.key) {
+        for a in plan.additions() {
+            if keys.contains_key(a.key) {
                 return Err(stale(format!("key {} is already taken", a.key)));
             }
             let id = UserId(next_id);
@@ -139,7 +145,7 @@ impl Inner {
                 kind: a.kind,
                 owner: Some(plan.source.clone()),
                 key: a.key.clone(),
-                stable_id: a.stable_id.clone(),
+                stable_id: a.stable_id.map(str::to_owned),
                 fields: a.fields.without_empty(),
             });
         }

@@ -23,16 +23,42 @@ pub struct Plan {
     pub updates: Vec<Update>,
     /// Users whose key changed in the source (same stable id), updated in place.
     pub renames: Vec<Rename>,
+    /// Users whose key now belongs to another person (both stable ids known and different): the
+    /// old user is deleted and the new one added, so the newcomer inherits nothing.
+    #[serde(default)]
+    pub replaces: Vec<Replace>,
     /// Users the source no longer has.
     pub deletes: Vec<Delete>,
     /// Changes that cannot be made; reported, never applied.
     pub conflicts: Vec<Conflict>,
+    /// Field values a configured uniqueness rule kept from a user (the user itself is still
+    /// added or updated, without that value).
+    #[serde(default)]
+    pub held_back: Vec<HeldBack>,
     /// Records the mapping rules could not turn into a user.
     pub errors: Vec<crate::mapper::MappingError>,
     /// Notes for the administrator (skipped deletes, truncated values, ...).
     pub warnings: Vec<String>,
     /// How many users the source owned before the plan (the base of the delete percentage).
     pub owned_before: usize,
+    /// How many records the plan was made from (after the filter, mapping errors included): a
+    /// plan from no record at all for a source that owns users is refused by the guard.
+    #[serde(default)]
+    pub listed: usize,
+    /// What the plan was made from, so a saved plan is applied only to the same state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<PlanBasis>,
+}
+
+/// The state a plan was made from: the users database and the snapshot, by digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanBasis {
+    /// A digest of every user in the database.
+    pub users: String,
+    /// When the snapshot was taken.
+    pub snapshot_taken_at: chrono::DateTime<chrono::Utc>,
+    /// How many records it held.
+    pub snapshot_records: usize,
 }
 
 /// How many of each outcome a plan holds.
@@ -44,6 +70,9 @@ pub struct Counts {
     pub update: usize,
     /// Users renamed in place.
     pub rename: usize,
+    /// Users replaced by a new person with the same key.
+    #[serde(default)]
+    pub replace: usize,
     /// Users to delete.
     pub delete: usize,
     /// Conflicts.
@@ -52,6 +81,22 @@ pub struct Counts {
     pub unchanged: usize,
     /// Records that could not be mapped.
     pub error: usize,
+    /// Field values held back by a uniqueness rule.
+    #[serde(default)]
+    pub held_back: usize,
+}
+
+impl Counts {
+    /// What the plan leaves undone: records not applied (conflicts, mapping errors) and field
+    /// values held back. Non-zero makes `apply` and `run` exit 4.
+    pub fn not_applied(&self) -> usize {
+        self.conflict + self.error + self.held_back
+    }
+
+    /// The users lost by the plan: deletes and replaced users, which the delete guard counts.
+    pub fn losses(&self) -> usize {
+        self.delete + self.replace
+    }
 }
 
 /// A user to add.
@@ -113,6 +158,59 @@ pub struct Rename {
     pub changes: Vec<FieldChange>,
 }
 
+/// A user whose key a different person now has: the old user is deleted and a new one added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replace {
+    /// The key both share.
+    pub key: SyncKey,
+    /// The kind of the new user.
+    pub kind: ObjectKind,
+    /// The old user's database id (deleted).
+    pub id: UserId,
+    /// The old user's stable id.
+    pub old_stable_id: String,
+    /// The new person's stable id.
+    pub stable_id: String,
+    /// The new user's fields, as for an add.
+    pub fields: Fields,
+}
+
+/// A user a plan creates (an add, or the new user of a replace), as stores insert it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUser<'a> {
+    /// Its key.
+    pub key: &'a SyncKey,
+    /// Its kind.
+    pub kind: ObjectKind,
+    /// The source's immutable id.
+    pub stable_id: Option<&'a str>,
+    /// Its fields.
+    pub fields: &'a Fields,
+}
+
+/// A field value kept from a user by a uniqueness rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldBack {
+    /// The user's key.
+    pub key: SyncKey,
+    /// The field left unwritten.
+    pub field: FieldName,
+    /// The value it would have had.
+    pub value: String,
+    /// The user that holds (or keeps) that value in the same scope.
+    pub holder: SyncKey,
+}
+
+impl fmt::Display for HeldBack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} '{}' not written: {} holds it and the field is configured unique",
+            self.field, self.value, self.holder
+        )
+    }
+}
+
 /// A user to delete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delete {
@@ -154,14 +252,13 @@ pub enum ConflictReason {
         /// The key of the user holding it.
         holder: SyncKey,
     },
-    /// A field that must be unique already holds this value for another user.
-    UniqueFieldTaken {
-        /// The field.
-        field: FieldName,
-        /// The value.
-        value: String,
-        /// Who holds it.
-        holder: SyncKey,
+    /// The key now belongs to another person (a different stable id), but the old user cannot
+    /// be replaced: the snapshot is incomplete, or the source still lists the old stable id.
+    KeyReused {
+        /// The stable id the user has.
+        old_stable_id: String,
+        /// The stable id the source now lists under the key.
+        stable_id: String,
     },
 }
 
@@ -181,13 +278,14 @@ impl fmt::Display for ConflictReason {
                 f,
                 "the source id {stable_id} belongs to {holder}, which the source still lists"
             ),
-            ConflictReason::UniqueFieldTaken {
-                field,
-                value,
-                holder,
-            } => {
-                write!(f, "{field} '{value}' is already used by {holder}")
-            }
+            ConflictReason::KeyReused {
+                old_stable_id,
+                stable_id,
+            } => write!(
+                f,
+                "the key moved from source id {old_stable_id} to {stable_id}, but the user is not \
+                 replaced: the snapshot is incomplete or the source still lists {old_stable_id}"
+            ),
         }
     }
 }
@@ -201,11 +299,15 @@ impl Plan {
             adds: Vec::new(),
             updates: Vec::new(),
             renames: Vec::new(),
+            replaces: Vec::new(),
             deletes: Vec::new(),
             conflicts: Vec::new(),
+            held_back: Vec::new(),
             errors: Vec::new(),
             warnings: Vec::new(),
             owned_before: 0,
+            listed: 0,
+            basis: None,
         }
     }
 
@@ -214,7 +316,35 @@ impl Plan {
         self.adds.is_empty()
             && self.updates.is_empty()
             && self.renames.is_empty()
+            && self.replaces.is_empty()
             && self.deletes.is_empty()
+    }
+
+    /// Every user the plan removes, as (id, key): the deletes, then the old users of the
+    /// replaces. Stores apply these first.
+    pub fn removals(&self) -> impl Iterator<Item = (UserId, &SyncKey)> {
+        self.deletes
+            .iter()
+            .map(|d| (d.id, &d.key))
+            .chain(self.replaces.iter().map(|r| (r.id, &r.key)))
+    }
+
+    /// Every user the plan creates: the adds, then the new users of the replaces.
+    pub fn additions(&self) -> impl Iterator<Item = NewUser<'_>> {
+        self.adds
+            .iter()
+            .map(|a| NewUser {
+                key: &a.key,
+                kind: a.kind,
+                stable_id: a.stable_id.as_deref(),
+                fields: &a.fields,
+            })
+            .chain(self.replaces.iter().map(|r| NewUser {
+                key: &r.key,
+                kind: r.kind,
+                stable_id: Some(&r.stable_id),
+                fields: &r.fields,
+            }))
     }
 
     /// Fields of an add as a sorted map (for display).

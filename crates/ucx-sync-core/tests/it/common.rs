@@ -35,6 +35,7 @@ impl RecordMapper for TestMapper {
         if r.attributes.contains("broken") {
             return Err(MappingError {
                 key: r.key.clone(),
+                stable_id: r.stable_id.clone(),
                 message: "cannot map".into(),
             });
         }

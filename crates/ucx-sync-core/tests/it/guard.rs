@@ -35,7 +35,7 @@ fn defaults_allow_small_deletes() {
     assert!(Guard::default().check(&plan_with(1000, 200, 0, 0)).is_ok());
     assert!(
         Guard::default().check(&plan_with(3, 2, 0, 0)).is_ok(),
-        "percent applies from 100 users"
+        "up to the allowance of 5, any share may go"
     );
 }
 
@@ -93,6 +93,7 @@ fn percent_limit_and_the_stricter_wins() {
     assert!(
         Guard::default()
             .allowing_deletes()
+            .allowing_empty()
             .check(&plan_with(100, 100, 0, 0))
             .is_ok()
     );

@@ -4,6 +4,7 @@
 mod common;
 mod diff;
 mod guard;
+mod identity;
 mod model;
 mod props;
 mod store;
