@@ -9,7 +9,7 @@ use serde::Deserialize;
 use ucx_filter::{Filter, FilterSchema, Matcher};
 use ucx_http::secrecy::SecretString;
 use ucx_mapping::RuleSet;
-use ucx_sync_core::{DiffOptions, Guard, SourceAdapter, SourceSetup};
+use ucx_sync_core::{DiffOptions, Guard, RenameMode, SourceAdapter, SourceSetup, UniqueRule};
 
 /// The file.
 #[derive(Debug, Deserialize)]
@@ -110,6 +110,11 @@ pub(crate) struct SourceSection {
     #[serde(default)]
     pub guard: GuardSection,
     pub schedule: Option<String>,
+    /// A changed key with a known stable id: `in_place` (default) or `recreate`.
+    pub rename: Option<RenameMode>,
+    /// Opt-in uniqueness rules (`[[sources.unique]]`); none by default.
+    #[serde(default)]
+    pub unique: Vec<UniqueRule>,
 }
 
 /// `[sources.guard]`.
@@ -118,6 +123,9 @@ pub(crate) struct SourceSection {
 pub(crate) struct GuardSection {
     pub max_deletes: Option<usize>,
     pub max_delete_percent: Option<f64>,
+    pub allowance: Option<usize>,
+    pub max_clear_percent: Option<f64>,
+    pub allow_empty: Option<bool>,
     pub allow_create: Option<bool>,
     pub allow_update: Option<bool>,
     pub allow_delete: Option<bool>,
@@ -180,22 +188,32 @@ pub(crate) fn load(path: &Path) -> Result<(FileConfig, PathBuf), ConfigError> {
         if let Some(f) = &s.filter {
             filter(s.kind, f).map_err(at)?;
         }
+        let rules_of = rules(s, &dir).map_err(&at)?;
+        for (n, u) in s.unique.iter().enumerate() {
+            for f in std::iter::once(&u.field).chain(&u.scope) {
+                if rules_of.rule(f.as_str()).is_none() {
+                    return Err(at(format!(
+                        "`unique[{n}]`: the rules write no field {f}, so the rule could never apply"
+                    )));
+                }
+            }
+        }
         if let Some(every) = &s.schedule {
             crate::sync_cmd::parse_interval(every).map_err(|e| at(format!("`schedule`: {e}")))?;
         }
-        rules(s, &dir).map_err(at)?;
     }
     Ok((config, dir))
 }
 
-fn filter(kind: Kind, text: &str) -> Result<Filter, String> {
+/// Parses a source's filter and compiles it with the kind's schema, so a sync matches exactly
+/// as `ucx-sync filter test --schema` does (phone numbers without their formatting, aliases).
+fn filter(kind: Kind, text: &str) -> Result<Matcher, String> {
     let f = Filter::parse(text).map_err(|e| format!("`filter`: {e}"))?;
-    if let Some(schema) = kind.schema() {
-        schema
-            .validate(&f)
-            .map_err(|e| format!("`filter`: Invalid LDAP filters: {e}"))?;
+    match kind.schema() {
+        Some(schema) => schema.compile(&f),
+        None => Matcher::compile(&f),
     }
-    Ok(f)
+    .map_err(|e| format!("`filter`: Invalid LDAP filters: {e}"))
 }
 
 /// The rules of a source: its rules file, or its kind's built-in set with its params.
@@ -311,21 +329,24 @@ pub(crate) fn adapter(s: &SourceSection) -> Result<Arc<dyn SourceAdapter>, Strin
 
 /// Everything the pipeline needs for a source section.
 pub(crate) fn setup(s: &SourceSection, dir: &Path) -> Result<SourceSetup, String> {
-    let filter = s
-        .filter
-        .as_deref()
-        .map(|f| filter(s.kind, f).and_then(|f| Matcher::compile(&f).map_err(|e| e.to_string())))
-        .transpose()?;
+    let filter = s.filter.as_deref().map(|f| filter(s.kind, f)).transpose()?;
     let g = &s.guard;
     let defaults = Guard::default();
     Ok(SourceSetup {
         adapter: adapter(s)?,
         filter,
         mapper: Arc::new(rules(s, dir)?),
-        diff: DiffOptions::default(),
+        diff: DiffOptions {
+            rename: s.rename.unwrap_or_default(),
+            unique: s.unique.clone(),
+            ..DiffOptions::default()
+        },
         guard: Guard {
             max_deletes: g.max_deletes.or(defaults.max_deletes),
             max_delete_percent: g.max_delete_percent.or(defaults.max_delete_percent),
+            allowance: g.allowance.unwrap_or(defaults.allowance),
+            max_clear_percent: g.max_clear_percent.or(defaults.max_clear_percent),
+            allow_empty: g.allow_empty.unwrap_or(defaults.allow_empty),
             allow_create: g.allow_create.unwrap_or(defaults.allow_create),
             allow_update: g.allow_update.unwrap_or(defaults.allow_update),
             allow_delete: g.allow_delete.unwrap_or(defaults.allow_delete),

@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 success; 1 an operation failed (a source, the store); 2 invalid input (a
 //! filter, a record, a configuration or a command line that cannot be used); 3 a guard stopped
-//! the apply (nothing was applied).
+//! the apply (nothing was applied); 4 applied, but some records or values were not (conflicts,
+//! mapping errors, values held back by a uniqueness rule).
 
 use std::process::ExitCode;
 
@@ -22,7 +23,8 @@ mod sync_cmd;
 /// Keep a telephony users database in step with Webex, CUCM and Entra ID.
 ///
 /// Exit codes: 0 success; 1 an operation failed; 2 invalid input (filter, record,
-/// configuration, command line); 3 a guard stopped the apply and nothing was applied.
+/// configuration, command line); 3 a guard stopped the apply and nothing was applied; 4
+/// applied, but some records or values were not (conflicts, mapping errors, held-back values).
 #[derive(Debug, Parser)]
 #[command(name = "ucx-sync", version, about, long_about)]
 struct Cli {
@@ -57,12 +59,14 @@ pub(crate) enum Failure {
     Runtime(String),
     /// A guard stopped the apply (exit 3).
     Guard(String),
+    /// Applied, but some records or values were not (exit 4).
+    Partial(String),
 }
 
 impl Failure {
     pub(crate) fn message(&self) -> &str {
         match self {
-            Failure::Input(m) | Failure::Runtime(m) | Failure::Guard(m) => m,
+            Failure::Input(m) | Failure::Runtime(m) | Failure::Guard(m) | Failure::Partial(m) => m,
         }
     }
 }
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
         Err(f @ Failure::Input(_)) => (2, f.message()),
         Err(f @ Failure::Runtime(_)) => (1, f.message()),
         Err(f @ Failure::Guard(_)) => (3, f.message()),
+        Err(f @ Failure::Partial(_)) => (4, f.message()),
     };
     if !message.is_empty() {
         eprintln!("{message}");

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use ucx_store_sqlite::SqliteStore;
-use ucx_sync_core::{Plan, SourceSetup, SyncError, Synchronizer, UserStore};
+use ucx_sync_core::{Counts, Plan, SourceSetup, SyncError, SyncOutcome, Synchronizer, UserStore};
 
 use crate::Failure;
 use crate::config::{self, FileConfig};
@@ -36,10 +36,18 @@ pub(crate) enum SyncCommand {
         /// The plan as JSON.
         #[arg(long)]
         json: bool,
+        /// Save the plan (with what it was made from) for `apply --plan` after review.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
-    /// Plan and apply (exit 3 when a guard stops it; nothing is then applied).
+    /// Plan and apply (exit 3 when a guard stops it, nothing applied; exit 4 when it applied but
+    /// some records or values were not).
     Apply {
         source: Option<String>,
+        /// Apply this saved plan exactly (`plan SOURCE --out FILE`), refused if the users
+        /// database or the snapshot changed since it was made.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
         /// The most deletes allowed this run.
         #[arg(long)]
         max_deletes: Option<usize>,
@@ -49,6 +57,12 @@ pub(crate) enum SyncCommand {
         /// Lift the delete thresholds for this run (after reviewing the plan).
         #[arg(long)]
         allow_deletes: bool,
+        /// Accept a plan made from an empty listing of a source that owns users.
+        #[arg(long)]
+        allow_empty: bool,
+        /// Lift the guard on one field cleared on many users at once.
+        #[arg(long)]
+        allow_clears: bool,
     },
     /// Per source: last sync, in progress, snapshot updated at, filter.
     Status,
@@ -195,10 +209,24 @@ async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
             }
             Ok(())
         }
-        SyncCommand::Plan { source, json } => {
+        SyncCommand::Plan { source, json, out } => {
             let sync = Synchronizer::new(loaded.store()?);
-            for (_, setup) in loaded.setups(source.as_deref())? {
-                let plan = sync.plan(&setup).await.map_err(|e| runtime(chain(&e)))?;
+            let setups = loaded.setups(source.as_deref())?;
+            if out.is_some() && setups.len() != 1 {
+                return Err(input("--out saves the plan of one source: name it"));
+            }
+            for (_, setup) in setups {
+                let plan = match &out {
+                    Some(_) => sync.plan_for_review(&setup).await,
+                    None => sync.plan(&setup).await,
+                }
+                .map_err(|e| runtime(chain(&e)))?;
+                if let Some(file) = &out {
+                    let text = serde_json::to_string_pretty(&plan).map_err(runtime)?;
+                    std::fs::write(file, text).map_err(|e| {
+                        runtime(format!("cannot write the plan to {}: {e}", file.display()))
+                    })?;
+                }
                 if json {
                     println!("{}", serde_json::to_string_pretty(&plan).map_err(runtime)?);
                 } else {
@@ -209,14 +237,29 @@ async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
         }
         SyncCommand::Apply {
             source,
+            plan,
             max_deletes,
             max_delete_percent,
             allow_deletes,
+            allow_empty,
+            allow_clears,
         } => {
             let sync = Synchronizer::new(loaded.store()?);
-            for (_, mut setup) in loaded.setups(source.as_deref())? {
+            let saved = plan.as_deref().map(read_plan).transpose()?;
+            let setups = loaded.setups(source.as_deref())?;
+            if saved.is_some() && setups.len() != 1 {
+                return Err(input("--plan applies the plan of one source: name it"));
+            }
+            let mut partial = None;
+            for (_, mut setup) in setups {
                 if allow_deletes {
                     setup.guard = setup.guard.allowing_deletes();
+                }
+                if allow_empty {
+                    setup.guard = setup.guard.allowing_empty();
+                }
+                if allow_clears {
+                    setup.guard = setup.guard.allowing_clears();
                 }
                 if max_deletes.is_some() {
                     setup.guard.max_deletes = max_deletes;
@@ -224,9 +267,20 @@ async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
                 if max_delete_percent.is_some() {
                     setup.guard.max_delete_percent = max_delete_percent;
                 }
-                apply(&sync, &setup).await?;
+                let result = match &saved {
+                    Some(p) => report(sync.apply_reviewed(&setup, p.clone()).await),
+                    None => apply(&sync, &setup).await,
+                };
+                match result {
+                    Err(f @ Failure::Partial(_)) => {
+                        partial.get_or_insert(f);
+                    }
+                    other => {
+                        other?;
+                    }
+                }
             }
-            Ok(())
+            partial.map_or(Ok(()), Err)
         }
         SyncCommand::Status => status(&loaded).await,
         SyncCommand::Run { once: true, .. } => run_once(&loaded).await,
@@ -333,9 +387,23 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// Plans and applies one source; a guard stop prints the plan's summary and exits 3.
+/// A saved plan.
+fn read_plan(file: &Path) -> Result<Plan, Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| input(format!("cannot read the plan {}: {e}", file.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| input(format!("{} is not a saved plan: {e}", file.display())))
+}
+
+/// Plans and applies one source; a guard stop prints the plan's summary and exits 3, a plan
+/// that left records or values unapplied exits 4 after applying the rest.
 pub(crate) async fn apply(sync: &Synchronizer, setup: &SourceSetup) -> Result<Plan, Failure> {
-    match sync.sync(setup).await {
+    report(sync.sync(setup).await)
+}
+
+/// Prints how an apply ended and turns it into the exit code.
+fn report(result: Result<SyncOutcome, SyncError>) -> Result<Plan, Failure> {
+    match result {
         Ok(out) => {
             print_plan(&out.plan);
             println!(
@@ -346,22 +414,65 @@ pub(crate) async fn apply(sync: &Synchronizer, setup: &SourceSetup) -> Result<Pl
                     "nothing to apply."
                 }
             );
-            Ok(out.plan)
+            match not_applied(&out.plan.counts) {
+                Some(text) => Err(Failure::Partial(format!(
+                    "{}: {}, {text}",
+                    out.plan.source,
+                    if out.applied {
+                        "applied"
+                    } else {
+                        "nothing applied"
+                    }
+                ))),
+                None => Ok(out.plan),
+            }
         }
         Err(SyncError::Guard { plan, source }) => {
             print_plan(&plan);
             Err(Failure::Guard(source.to_string()))
         }
+        Err(e @ SyncError::StalePlan { .. }) => Err(runtime(e.to_string())),
         Err(e) => Err(runtime(chain(&e))),
     }
+}
+
+/// "but 3 records or values were not (1 conflict, 2 held back)", when any were not.
+pub(crate) fn not_applied(c: &Counts) -> Option<String> {
+    let n = c.not_applied();
+    (n > 0).then(|| {
+        let parts: Vec<String> = [
+            (c.conflict, "conflicts"),
+            (c.error, "mapping errors"),
+            (c.held_back, "values held back"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        format!(
+            "but {n} records or values were not ({}); see `plan`",
+            parts.join(", ")
+        )
+    })
 }
 
 /// A readable plan.
 pub(crate) fn print_plan(plan: &Plan) {
     let c = plan.counts;
     println!(
-        "plan for {}: {} to add, {} to update, {} to rename, {} to delete, {} conflicts, {} unchanged",
-        plan.source, c.add, c.update, c.rename, c.delete, c.conflict, c.unchanged
+        "plan for {}: {} to add, {} to update, {} to rename, {} to replace, {} to delete, {} conflicts, {} unchanged{}",
+        plan.source,
+        c.add,
+        c.update,
+        c.rename,
+        c.replace,
+        c.delete,
+        c.conflict,
+        c.unchanged,
+        match (c.error, c.held_back) {
+            (0, 0) => String::new(),
+            (e, h) => format!(", {e} mapping errors, {h} values held back"),
+        }
     );
     for a in &plan.adds {
         let fields = Plan::add_fields(a);
@@ -385,6 +496,12 @@ pub(crate) fn print_plan(plan: &Plan) {
     for r in &plan.renames {
         println!("  > {} → {}", r.from, r.key);
     }
+    for r in &plan.replaces {
+        println!(
+            "  ± {} (another person: source id {} → {}; the old user is deleted, the new one added)",
+            r.key, r.old_stable_id, r.stable_id
+        );
+    }
     for d in &plan.deletes {
         println!("  - {}", d.key);
     }
@@ -393,6 +510,9 @@ pub(crate) fn print_plan(plan: &Plan) {
     }
     for e in &plan.errors {
         println!("  ! {}: {}", e.key, e.message);
+    }
+    for h in &plan.held_back {
+        println!("  ! {}: {h}", h.key);
     }
     for w in &plan.warnings {
         println!("  warning: {w}");
@@ -424,11 +544,38 @@ async fn status(loaded: &Loaded) -> Result<(), Failure> {
                 None => "synchronization not started yet".into(),
             }
         );
-        let running = state.refreshing_since.is_some()
-            || last.is_some_and(|r| r.status == ucx_sync_core::RunStatus::Running);
+        if let Some(text) = last.and_then(|r| not_applied(&r.counts)) {
+            println!(
+                "  not applied:          {}",
+                text.trim_start_matches("but ")
+            );
+        }
+        // A refresh flag or a running run older than the expiry belongs to a process that is
+        // gone: shown as stale, and no longer blocking a sync.
+        let sync = Synchronizer::new(store.clone());
+        let flags = [
+            state.refreshing_since.map(|t| ("refresh", t)),
+            last.filter(|r| r.status == ucx_sync_core::RunStatus::Running)
+                .map(|r| ("run", r.started)),
+        ];
+        let mut shown = Vec::new();
+        for (what, since) in flags.into_iter().flatten() {
+            shown.push(if sync.is_stale(since) {
+                format!(
+                    "no (stale: a {what} started {} never finished)",
+                    since.to_rfc3339()
+                )
+            } else {
+                format!("yes (a {what} since {})", since.to_rfc3339())
+            });
+        }
         println!(
             "  in progress:          {}",
-            if running { "yes" } else { "no" }
+            if shown.is_empty() {
+                "no".to_owned()
+            } else {
+                shown.join("; ")
+            }
         );
         println!(
             "  snapshot updated at:  {}",
@@ -476,13 +623,14 @@ async fn run_pass(sync: &Synchronizer, setups: &[(String, SourceSetup)]) -> Resu
             Ok((n, out)) => {
                 let c = out.plan.counts;
                 println!(
-                    "{name}: {n} records; {} added, {} updated, {} renamed, {} deleted, {} conflicts, {} unchanged{} in {:.2} s",
+                    "{name}: {n} records; {} added, {} updated, {} renamed, {} replaced, {} deleted, {} unchanged, {} not applied{} in {:.2} s",
                     c.add,
                     c.update,
                     c.rename,
+                    c.replace,
                     c.delete,
-                    c.conflict,
                     c.unchanged,
+                    c.not_applied(),
                     if out.applied {
                         ""
                     } else {
@@ -490,13 +638,16 @@ async fn run_pass(sync: &Synchronizer, setups: &[(String, SourceSetup)]) -> Resu
                     },
                     started.elapsed().as_secs_f64(),
                 );
-                Ok(())
+                match not_applied(&c) {
+                    Some(text) => Err(Failure::Partial(format!("{name}: {text}"))),
+                    None => Ok(()),
+                }
             }
             Err(SyncError::Guard { plan, source }) => {
                 let c = plan.counts;
                 Err(Failure::Guard(format!(
-                    "{name}: nothing applied: {source} (the plan: {} to add, {} to update, {} to delete; review it with `plan {name}`)",
-                    c.add, c.update, c.delete
+                    "{name}: nothing applied: {source} (the plan: {} to add, {} to update, {} to replace, {} to delete; review it with `plan {name}`)",
+                    c.add, c.update, c.replace, c.delete
                 )))
             }
             Err(e @ SyncError::Source { .. }) => {
@@ -506,7 +657,17 @@ async fn run_pass(sync: &Synchronizer, setups: &[(String, SourceSetup)]) -> Resu
         };
         if let Err(f) = outcome {
             eprintln!("{}", f.message());
-            first_failure.get_or_insert(f);
+            // A failure or a guard stop decides the exit code over records left unapplied.
+            match (&first_failure, &f) {
+                (None, _)
+                | (
+                    Some(Failure::Partial(_)),
+                    Failure::Runtime(_) | Failure::Guard(_) | Failure::Input(_),
+                ) => {
+                    first_failure = Some(f);
+                }
+                _ => {}
+            }
         }
     }
     first_failure.map_or(Ok(()), Err)
@@ -520,6 +681,7 @@ async fn run_once(loaded: &Loaded) -> Result<(), Failure> {
         Failure::Guard(_) => Failure::Guard(String::new()),
         Failure::Input(_) => Failure::Input(String::new()),
         Failure::Runtime(_) => Failure::Runtime(String::new()),
+        Failure::Partial(_) => Failure::Partial(String::new()),
     })
 }
 

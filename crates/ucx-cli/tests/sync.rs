@@ -388,7 +388,7 @@ async fn run_once_syncs_each_source_once_and_a_failed_read_deletes_nothing() {
     let out = ucx(&file).args(["run", "--once"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("5 unchanged (nothing applied)"),
+        text.contains("5 unchanged, 0 not applied (nothing applied)"),
         "the second run changes nothing: {text}"
     );
 
@@ -418,7 +418,9 @@ async fn run_once_syncs_each_source_once_and_a_failed_read_deletes_nothing() {
     let out = ucx(&file).args(["plan"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("0 to add, 0 to update, 0 to rename, 0 to delete, 0 conflicts, 5 unchanged"),
+        text.contains(
+            "0 to add, 0 to update, 0 to rename, 0 to replace, 0 to delete, 0 conflicts, 5 unchanged"
+        ),
         "the previous snapshot and the five users are kept: {text}"
     );
 }

@@ -6,7 +6,7 @@ use async_stream::try_stream;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
 use serde::de::DeserializeOwned;
-use ucx_http::paging::ODataPage;
+use ucx_http::paging::{NextLinks, ODataPage};
 use ucx_http::{Call, HttpClient, HttpError, StatusCode, TokenCache, Url};
 use ucx_sync_core::SourceError;
 
@@ -97,7 +97,9 @@ impl GraphClient {
     }
 
     /// Pages of an OData collection from `first`, following `@odata.nextLink` verbatim (with a
-    /// fresh token on every page) until it is absent. A next link to another host is refused.
+    /// fresh token on every page) until it is absent: an empty page with a next link does not
+    /// end it. A next link to another host, a page requested twice or an endless run of empty
+    /// pages is an error ([`NextLinks`]), never a loop or a listing called complete.
     /// The next page is fetched while the caller handles this one. The stream ends after its
     /// first error, which is kept as the transport's so the caller can branch on its code.
     pub(crate) fn pages<T>(&self, first: Url) -> BoxStream<'static, Result<ODataPage<T>, HttpError>>
@@ -106,11 +108,13 @@ impl GraphClient {
     {
         let this = self.clone();
         try_stream! {
+            let mut links = NextLinks::new(&this.v1, &first);
             let mut pending = Some(this.prefetch::<T>(first));
             while let Some(handle) = pending.take() {
                 let (page, url) = handle.await?;
                 if let Some(next) = &page.next_link {
                     let next = this.checked(next, &url)?;
+                    let next = links.check(next, &url, page.value.len())?;
                     pending = Some(this.prefetch::<T>(next));
                 }
                 yield page;

@@ -58,6 +58,112 @@ fn is_rel_next(param: &str) -> bool {
         .any(|r| r.eq_ignore_ascii_case("next"))
 }
 
+/// Follows the next links of one listing, the one place every connector checks them:
+///
+/// - a next link must keep the API root's scheme, host and port (it receives the token);
+/// - a URL already requested in this listing is a cycle, and an error, never a loop;
+/// - more pages than the listing can have (`max_pages`), or more empty pages in a row than
+///   `max_empty` (an empty page that still carries a next link does not end a listing, but a
+///   server that only ever answers empty pages is not followed forever), is an error too.
+///
+/// Completeness is earned: a listing is complete only when a page arrives with no next link.
+///
+/// ```
+/// use ucx_http::{Url, paging::NextLinks};
+/// let root = Url::parse("https://webexapis.com/v1/").unwrap();
+/// let first = root.join("people?max=100").unwrap();
+/// let mut links = NextLinks::new(&root, &first);
+/// let next = links.follow("https://webexapis.com/v1/people?max=100&cursor=a", &first, 100).unwrap();
+/// assert!(links.follow(first.as_str(), &next, 100).is_err()); // a cycle
+/// assert!(links.follow("https://evil.example/v1/people", &next, 100).is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct NextLinks {
+    root: url::Url,
+    seen: std::collections::HashSet<String>,
+    empty_in_a_row: usize,
+    /// The most pages followed before the listing is refused as endless.
+    pub max_pages: usize,
+    /// The most empty pages in a row that may carry a next link.
+    pub max_empty: usize,
+}
+
+impl NextLinks {
+    /// A follower for a listing of the API at `root` that starts at `first`. Up to a million
+    /// pages (a hundred million records at 100 a page) and 50 empty pages in a row.
+    pub fn new(root: &url::Url, first: &url::Url) -> Self {
+        Self {
+            root: root.clone(),
+            seen: std::iter::once(first.as_str().to_owned()).collect(),
+            empty_in_a_row: 0,
+            max_pages: 1_000_000,
+            max_empty: 50,
+        }
+    }
+
+    /// Pages requested so far, the first included.
+    pub fn pages(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Checks `next`, the link of the page read from `current` that held `items` records, and
+    /// returns the URL to request.
+    pub fn follow(
+        &mut self,
+        next: &str,
+        current: &url::Url,
+        items: usize,
+    ) -> Result<url::Url, HttpError> {
+        let url = current
+            .join(next)
+            .map_err(|e| HttpError::malformed(current, format!("next link does not parse: {e}")))?;
+        self.check(url, current, items)
+    }
+
+    /// [`follow`](Self::follow) for a next URL the caller built or adjusted itself.
+    pub fn check(
+        &mut self,
+        url: url::Url,
+        current: &url::Url,
+        items: usize,
+    ) -> Result<url::Url, HttpError> {
+        let refuse = |m: String| Err(HttpError::malformed(current, m));
+        if url.scheme() != self.root.scheme()
+            || url.host_str() != self.root.host_str()
+            || url.port_or_known_default() != self.root.port_or_known_default()
+        {
+            return refuse(format!(
+                "next link points to another server ({}); not following it with the token",
+                crate::redact_url(&url)
+            ));
+        }
+        self.empty_in_a_row = if items == 0 {
+            self.empty_in_a_row + 1
+        } else {
+            0
+        };
+        if self.empty_in_a_row > self.max_empty {
+            return refuse(format!(
+                "{} empty pages in a row still carry a next link; the listing is not complete",
+                self.empty_in_a_row
+            ));
+        }
+        if !self.seen.insert(url.as_str().to_owned()) {
+            return refuse(format!(
+                "the next link repeats a page already read ({}); the listing is not complete",
+                crate::redact_url(&url)
+            ));
+        }
+        if self.seen.len() > self.max_pages {
+            return refuse(format!(
+                "more than {} pages; the listing is not complete",
+                self.max_pages
+            ));
+        }
+        Ok(url)
+    }
+}
+
 /// One page of a Microsoft Graph (OData) collection: the items, and the link to the next page or
 /// (for delta queries) the delta link that ends the round.
 #[derive(Debug, Clone, Deserialize)]

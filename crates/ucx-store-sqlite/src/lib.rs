@@ -27,4 +27,4 @@ mod schema;
 mod store;
 
 pub use schema::SCHEMA_VERSION;
-pub use store::SqliteStore;
+pub use store::{DEFAULT_LOCK_LEASE, SqliteStore};

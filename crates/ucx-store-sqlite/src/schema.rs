@@ -50,6 +50,9 @@ const MIGRATIONS: &[&str] = &[
         records BLOB NOT NULL,
         PRIMARY KEY (source, seq)
     ) WITHOUT ROWID;",
+    // 3: the apply lock is a lease: a holder id (not a pid, which a restarted container's PID 1
+    // shares with its dead predecessor) and an expiry, after which another apply takes it.
+    "ALTER TABLE apply_locks ADD COLUMN expires TEXT;",
 ];
 
 /// The schema version this build writes.

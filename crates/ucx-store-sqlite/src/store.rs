@@ -51,15 +51,43 @@ fn parse_time(s: Option<String>) -> Option<DateTime<Utc>> {
 ///   step against the users as they are (a plan made on an older state is refused as stale,
 ///   and nothing is written). With WAL journaling a crash or kill at any point leaves the
 ///   database before or after the plan.
-/// - An apply holds a lock row for its source while it runs: a second apply of the same source,
+/// - An apply holds a lease on its source while it runs: a second apply of the same source,
 ///   from this process or another, is refused with [`StoreError::Busy`] instead of waiting to
-///   run on a state it did not plan against. A lock left by a killed process is taken over.
+///   run on a state it did not plan against. The lease names its holder by a random id, not a
+///   pid (a restarted container's PID 1 has its predecessor's pid), and expires after
+///   [`DEFAULT_LOCK_LEASE`]: a lock left by a killed process is taken over then. An apply
+///   running past its lease is still alone, since SQLite's own write lock serialises
+///   transactions; the lease only decides when to stop refusing.
 /// - Snapshots are cached per source with their state; runs are kept per source.
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
     holder: String,
+    lease: chrono::Duration,
+}
+
+/// How long an apply lock holds before another apply may take it over: well past the longest
+/// apply measured (a million adds, about 20 s), short enough that a crash blocks little.
+pub const DEFAULT_LOCK_LEASE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// A random id for this store's leases: host, pid and 64 random bits, so two processes never
+/// share one even when they share a pid.
+fn holder_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}/{}/{:016x}", std::process::id(), h.finish())
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -100,8 +128,15 @@ impl SqliteStore {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             path,
-            holder: format!("pid {}", std::process::id()),
+            holder: holder_id(),
+            lease: chrono::Duration::from_std(DEFAULT_LOCK_LEASE).unwrap_or_default(),
         })
+    }
+
+    /// The same store with apply leases of `lease` instead of [`DEFAULT_LOCK_LEASE`].
+    pub fn with_lock_lease(mut self, lease: std::time::Duration) -> Self {
+        self.lease = chrono::Duration::from_std(lease).unwrap_or(self.lease);
+        self
     }
 
     /// The file.
@@ -177,31 +212,47 @@ impl SqliteStore {
         .map_err(|e| backend("store task", e))?
     }
 
-    /// Takes the apply lock of `source`, or says who holds it.
-    fn lock(conn: &mut Connection, source: &str, holder: &str) -> Result<(), StoreError> {
+    /// Takes the apply lease of `source`, or says who holds it until when.
+    fn lock(
+        conn: &mut Connection,
+        source: &str,
+        holder: &str,
+        lease: chrono::Duration,
+    ) -> Result<(), StoreError> {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| backend("take the apply lock", e))?;
-        let existing: Option<(String, String)> = tx
+        let existing: Option<(String, String, Option<String>)> = tx
             .query_row(
-                "SELECT holder, since FROM apply_locks WHERE source = ?1",
+                "SELECT holder, since, expires FROM apply_locks WHERE source = ?1",
                 [source],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
             .map_err(|e| backend("read the apply lock", e))?;
-        if let Some((other, since)) = existing {
-            if holder_alive(&other) {
+        let now = Utc::now();
+        if let Some((other, since, expires)) = existing {
+            // A lock of schema 1-2 has no expiry: it runs a lease from when it was taken. One
+            // whose times cannot be read is held for a lease from now (never taken on a guess).
+            let until = parse_time(expires)
+                .or_else(|| parse_time(Some(since.clone())).map(|t| t + lease))
+                .unwrap_or(now + lease);
+            if until > now {
                 return Err(StoreError::Busy {
                     source_id: SourceId::new(source),
+                    holder: other,
+                    until,
                 });
             }
-            tracing::warn!(source, holder = %other, since, "taking over the apply lock of a process that is gone");
+            if other != holder {
+                tracing::warn!(source, holder = %other, since, "taking over an expired apply lock");
+            }
         }
         tx.execute(
-            "INSERT INTO apply_locks (source, holder, since) VALUES (?1, ?2, ?3)
-             ON CONFLICT(source) DO UPDATE SET holder = excluded.holder, since = excluded.since",
-            params![source, holder, time(Utc::now())],
+            "INSERT INTO apply_locks (source, holder, since, expires) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(source) DO UPDATE SET holder = excluded.holder, since = excluded.since,
+             expires = excluded.expires",
+            params![source, holder, time(now), time(now + lease)],
         )
         .map_err(|e| backend("take the apply lock", e))?;
         tx.commit().map_err(|e| backend("take the apply lock", e))
@@ -214,25 +265,6 @@ impl SqliteStore {
         )
         .map(|_| ())
         .map_err(|e| backend("release the apply lock", e))
-    }
-}
-
-/// Whether the process named in a lock row still runs. On Linux a pid is checked in `/proc`;
-/// elsewhere a lock is trusted (remove it by hand after a crash).
-fn holder_alive(holder: &str) -> bool {
-    let Some(pid) = holder
-        .strip_prefix("pid ")
-        .and_then(|p| p.parse::<u32>().ok())
-    else {
-        return true;
-    };
-    if pid == std::process::id() {
-        return true;
-    }
-    if cfg!(target_os = "linux") {
-        Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
     }
 }
 
@@ -410,8 +442,8 @@ impl UserStore for SqliteStore {
         let source = plan.source.as_str().to_owned();
         // The lock is its own committed step, so a concurrent apply sees it and is refused.
         {
-            let (s, h) = (source.clone(), holder.clone());
-            self.blocking(move |c| Self::lock(c, &s, &h)).await?;
+            let (s, h, lease) = (source.clone(), holder.clone(), self.lease);
+            self.blocking(move |c| Self::lock(c, &s, &h, lease)).await?;
         }
         let transaction = |c: &mut Connection, plan: &Plan| {
             let tx = c

@@ -143,34 +143,74 @@ async fn the_pipeline_runs_on_sqlite() {
 async fn a_concurrent_apply_of_the_same_source_is_refused() {
     let path = temp_db("busy");
     let a = SqliteStore::open(&path).unwrap();
-    // A second process holds the lock: this test's parent process is alive, so the lock is.
-    set_lock_holder(
+    let now = chrono::Utc::now();
+    // Another process holds the lease.
+    set_lock(
         &path,
-        &format!("pid {}", std::os::unix::process::parent_id()),
+        "host-b/7/00ff",
+        now,
+        now + chrono::Duration::minutes(5),
     );
     let p = plan(&[], vec![want("a@x.com", &[], &[])]);
     let err = a.apply(&p).await.unwrap_err();
     assert!(matches!(err, StoreError::Busy { .. }), "{err}");
+    let text = err.to_string();
     assert!(
-        err.to_string()
-            .contains("another apply of source webex-users:acme is running")
+        text.contains("another apply of source webex-users:acme is running (host-b/7/00ff"),
+        "{text}"
     );
     assert!(a.users().await.unwrap().is_empty());
 
-    // A lock left by a process that is gone is taken over.
-    set_lock_holder(&path, "pid 4194999");
+    // A lock left by a killed holder that had this very pid (a restarted container's PID 1),
+    // in the pid form older builds wrote: its pid says nothing; its lease has expired.
+    let old = now - chrono::Duration::minutes(6);
+    set_lock(&path, &format!("pid {}", std::process::id()), old, old);
     a.apply(&p).await.unwrap();
     assert_eq!(a.users().await.unwrap().len(), 1);
+
+    // The same pid with a live lease is still refused: liveness is the lease, not the pid.
+    set_lock(
+        &path,
+        &format!("pid {}", std::process::id()),
+        now,
+        now + chrono::Duration::minutes(5),
+    );
+    let p = plan(
+        &a.users().await.unwrap(),
+        vec![want("a@x.com", &[], &[]), want("b@x.com", &[], &[])],
+    );
+    assert!(matches!(a.apply(&p).await, Err(StoreError::Busy { .. })));
+    // A lease shorter than the lock's age is taken over.
+    let short = a.clone().with_lock_lease(Duration::from_secs(60));
+    set_lock_since(&path, now - chrono::Duration::minutes(2));
+    short.apply(&p).await.unwrap();
+    assert_eq!(short.users().await.unwrap().len(), 2);
 }
 
 /// Writes a lock row for `webex-users:acme` held by `holder`, as another process's apply
 /// leaves it.
-fn set_lock_holder(path: &std::path::Path, holder: &str) {
+fn set_lock(
+    path: &std::path::Path,
+    holder: &str,
+    since: chrono::DateTime<chrono::Utc>,
+    expires: chrono::DateTime<chrono::Utc>,
+) {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute(
-        "INSERT INTO apply_locks (source, holder, since) VALUES ('webex-users:acme', ?1, 'now')
-         ON CONFLICT(source) DO UPDATE SET holder = excluded.holder",
-        [holder],
+        "INSERT INTO apply_locks (source, holder, since, expires) VALUES ('webex-users:acme', ?1, ?2, ?3)
+         ON CONFLICT(source) DO UPDATE SET holder = excluded.holder, since = excluded.since,
+         expires = excluded.expires",
+        [holder, &since.to_rfc3339(), &expires.to_rfc3339()],
+    )
+    .unwrap();
+}
+
+/// A lock row of schema 2 (no expiry) taken at `since`.
+fn set_lock_since(path: &std::path::Path, since: chrono::DateTime<chrono::Utc>) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute(
+        "UPDATE apply_locks SET since = ?1, expires = NULL WHERE source = 'webex-users:acme'",
+        [since.to_rfc3339()],
     )
     .unwrap();
 }
@@ -186,7 +226,11 @@ fn child_flips_forever() {
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store = SqliteStore::open(db).unwrap();
+        // Killed mid-apply, this child leaves its lease behind; a short one lets the next child
+        // take it over at once.
+        let store = SqliteStore::open(db)
+            .unwrap()
+            .with_lock_lease(Duration::from_millis(1));
         let s = src();
         loop {
             let users = store.users().await.unwrap();
@@ -269,7 +313,7 @@ async fn a_kill_mid_apply_leaves_before_or_after() {
             (n, ["b"]) if n == 2 * BASE => seen[1] += 1,
             (n, s) => panic!("round {round}: {n} users in states {s:?}: a partial apply"),
         }
-        // The killed child's lock is taken over by the next apply.
+        // The killed child's lease expires at once, so the next child's apply takes it over.
     }
     eprintln!("kills that found the database before/after a flip: {seen:?}");
     assert_eq!(seen.iter().sum::<usize>(), 12);
@@ -362,7 +406,9 @@ async fn a_snapshot_written_before_chunks_is_still_read() {
     let old = big_snapshot(&s, 3);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("DROP TABLE snapshot_chunks; PRAGMA user_version = 1;")
+        conn.execute_batch(
+            "DROP TABLE snapshot_chunks; ALTER TABLE apply_locks DROP COLUMN expires; PRAGMA user_version = 1;",
+        )
             .unwrap();
         conn.execute(
             "INSERT INTO snapshots (source, updated_at, complete, records, data) VALUES (?1, '2026-01-01T00:00:00Z', 1, 3, ?2)",

@@ -32,5 +32,5 @@ pub use plan::{
 };
 pub use record::{ObjectKind, SourceId, SourceRecord, SyncKey, UnknownKind};
 pub use store::{RunRecord, RunStatus, SnapshotState, StoreError, UserStore};
-pub use sync::{SourceSetup, SyncError, SyncOutcome, Synchronizer};
+pub use sync::{DEFAULT_STALE_AFTER, SourceSetup, SyncError, SyncOutcome, Synchronizer};
 pub use user::{User, UserId};

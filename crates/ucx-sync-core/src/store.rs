@@ -21,11 +21,18 @@ pub enum StoreError {
         /// What no longer fits.
         reason: String,
     },
-    /// Another apply of the same source is running.
-    #[error("another apply of source {source_id} is running")]
+    /// Another apply of the same source is running (holds its lease).
+    #[error(
+        "another apply of source {source_id} is running ({holder}; its lease expires at {})",
+        until.to_rfc3339()
+    )]
     Busy {
         /// The source.
         source_id: SourceId,
+        /// Who holds the lease.
+        holder: String,
+        /// When it expires, if not released before.
+        until: DateTime<Utc>,
     },
     /// The backing storage failed.
     #[error("store failure: {message}")]

@@ -12,7 +12,7 @@ use crate::diff::{DiffOptions, diff};
 use crate::error::SourceError;
 use crate::guard::{Guard, GuardError};
 use crate::mapper::RecordMapper;
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanBasis};
 use crate::record::SourceId;
 use crate::store::{RunRecord, RunStatus, StoreError, UserStore};
 use crate::user::User;
@@ -77,6 +77,15 @@ pub enum SyncError {
     /// The store failed.
     #[error("the users database failed")]
     Store(#[from] StoreError),
+    /// A saved plan no longer fits: the users database or the snapshot changed since it was
+    /// made. Nothing was applied.
+    #[error(
+        "the saved plan is stale: {reason}; nothing was applied (make a new plan and review it)"
+    )]
+    StalePlan {
+        /// What changed.
+        reason: String,
+    },
 }
 
 /// What a sync did.
@@ -88,16 +97,36 @@ pub struct SyncOutcome {
     pub applied: bool,
 }
 
+/// How long a refresh flag or a running run record holds: a refresh still marked running after
+/// this is taken to be gone (killed, its machine restarted) rather than in progress. Six hours
+/// is the product's refresh cycle; the slowest measured read (a million users) takes a minute.
+pub const DEFAULT_STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
 /// Runs refreshes and syncs against one store.
 #[derive(Debug, Clone)]
 pub struct Synchronizer {
     store: Arc<dyn UserStore>,
+    stale_after: chrono::Duration,
 }
 
 impl Synchronizer {
     /// A synchronizer over `store`.
     pub fn new(store: Arc<dyn UserStore>) -> Self {
-        Self { store }
+        Self {
+            store,
+            stale_after: chrono::Duration::from_std(DEFAULT_STALE_AFTER).unwrap_or_default(),
+        }
+    }
+
+    /// The same, with refresh flags expiring after `after` instead of [`DEFAULT_STALE_AFTER`].
+    pub fn with_stale_after(mut self, after: std::time::Duration) -> Self {
+        self.stale_after = chrono::Duration::from_std(after).unwrap_or(self.stale_after);
+        self
+    }
+
+    /// Whether a refresh flag or running run from `since` is stale: older than the expiry.
+    pub fn is_stale(&self, since: DateTime<Utc>) -> bool {
+        Utc::now() - since > self.stale_after
     }
 
     /// The store.
@@ -152,12 +181,17 @@ impl Synchronizer {
     pub async fn plan(&self, setup: &SourceSetup) -> Result<Plan, SyncError> {
         let source = setup.adapter.source_id().clone();
         let state = self.store.snapshot_state(&source).await?;
+        let mut stale_flag = None;
         if let Some(since) = state.refreshing_since {
-            return Err(SyncError::RefreshInProgress {
-                source_id: source,
-                since,
-                last_completed: state.updated_at,
-            });
+            if !self.is_stale(since) {
+                return Err(SyncError::RefreshInProgress {
+                    source_id: source,
+                    since,
+                    last_completed: state.updated_at,
+                });
+            }
+            tracing::warn!(source = %source, since = %since.to_rfc3339(), "a refresh flag is stale (the refresh that set it is gone); planning from the last complete snapshot");
+            stale_flag = Some(since);
         }
         let started = Instant::now();
         let snapshot =
@@ -176,7 +210,84 @@ impl Synchronizer {
             users = users.len(),
             "plan: inputs read"
         );
-        Ok(plan_from(setup, &snapshot, &users))
+        let mut plan = plan_from(setup, &snapshot, &users);
+        if let Some(since) = stale_flag {
+            plan.warnings.push(format!(
+                "a refresh started at {} never finished; the plan uses the last complete snapshot",
+                since.to_rfc3339()
+            ));
+        }
+        Ok(plan)
+    }
+
+    /// [`plan`](Self::plan), with the [`PlanBasis`] it was made from, for a plan saved to be
+    /// reviewed and applied later with [`apply_reviewed`](Self::apply_reviewed).
+    pub async fn plan_for_review(&self, setup: &SourceSetup) -> Result<Plan, SyncError> {
+        let mut plan = self.plan(setup).await?;
+        plan.basis = Some(self.basis(&plan.source).await?);
+        Ok(plan)
+    }
+
+    /// Applies a reviewed plan exactly as it was saved: refused when the users database or the
+    /// snapshot changed since it was made, or when it was made for another source; checked by the
+    /// guard like any plan; recorded as a run.
+    pub async fn apply_reviewed(
+        &self,
+        setup: &SourceSetup,
+        plan: Plan,
+    ) -> Result<SyncOutcome, SyncError> {
+        let work = async {
+            let source = setup.adapter.source_id();
+            if &plan.source != source {
+                return Err(SyncError::StalePlan {
+                    reason: format!("it was made for source {}, not {source}", plan.source),
+                });
+            }
+            let Some(saved) = plan.basis.clone() else {
+                return Err(SyncError::StalePlan {
+                    reason: "it does not say what it was made from (save it with plan --out)"
+                        .into(),
+                });
+            };
+            let now = self.basis(source).await?;
+            if now.snapshot_taken_at != saved.snapshot_taken_at
+                || now.snapshot_records != saved.snapshot_records
+            {
+                return Err(SyncError::StalePlan {
+                    reason: format!(
+                        "the source was refreshed since (snapshot of {}, the plan's of {})",
+                        now.snapshot_taken_at.to_rfc3339(),
+                        saved.snapshot_taken_at.to_rfc3339()
+                    ),
+                });
+            }
+            if now.users != saved.users {
+                return Err(SyncError::StalePlan {
+                    reason: "the users database changed since".into(),
+                });
+            }
+            Ok(((), self.check_and_apply(setup, plan).await?))
+        };
+        self.recorded(setup, work)
+            .await
+            .map(|((), outcome)| outcome)
+    }
+
+    /// What a plan of `source` is made from now.
+    async fn basis(&self, source: &SourceId) -> Result<PlanBasis, SyncError> {
+        let snapshot = self
+            .store
+            .snapshot(source)
+            .await?
+            .ok_or_else(|| SyncError::NoSnapshot {
+                source_id: source.clone(),
+            })?;
+        let users = self.store.users().await?;
+        Ok(PlanBasis {
+            users: users_digest(&users),
+            snapshot_taken_at: snapshot.taken_at,
+            snapshot_records: snapshot.records.len(),
+        })
     }
 
     /// Plans, checks the guard and applies; records the run either way.
@@ -345,6 +456,32 @@ fn plan_from(setup: &SourceSetup, snapshot: &Snapshot, users: &[User]) -> Plan {
         snapshot.complete,
         &setup.diff,
     )
+}
+
+/// A SHA-256 digest of every user (id, kind, owner, key, stable id, fields), in id order.
+fn users_digest(users: &[User]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut order: Vec<&User> = users.iter().collect();
+    order.sort_by_key(|u| u.id);
+    let mut h = Sha256::new();
+    // Every part is length-prefixed, so no two different users hash the same bytes.
+    let mut part = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    for u in order {
+        part(&u.id.0.to_le_bytes());
+        part(u.kind.filter_name().as_bytes());
+        part(u.owner.as_ref().map_or("", |o| o.as_str()).as_bytes());
+        part(u.key.as_str().as_bytes());
+        part(u.stable_id.as_deref().unwrap_or("\0").as_bytes());
+        for (name, value) in u.fields.iter() {
+            part(name.as_str().as_bytes());
+            part(value.as_bytes());
+        }
+        part(b"\n");
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -7,6 +7,7 @@ use async_stream::try_stream;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
+use ucx_http::paging::NextLinks;
 use ucx_http::{Call, HttpClient, HttpError, Response, StatusCode, TokenCache, Url, paging};
 use ucx_sync_core::{ErrorKind, SourceError};
 
@@ -19,7 +20,9 @@ use crate::wire::{
     WorkspaceNumbers,
 };
 
-type PeopleResult = Result<(PeoplePage, Option<(Url, usize)>), SourceError>;
+/// A people page, the URL it was read from (its page size may have shrunk), the page size that
+/// worked, and its next link as sent.
+type PeopleResult = Result<(PeoplePage, Url, usize, Option<String>), SourceError>;
 
 /// A Webex API client for one organisation. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -94,7 +97,10 @@ impl WebexClient {
     /// - The parameters a next link drops (`callingData`, `excludeStatus`, `orgId`, a pushed
     ///   down `email`) are appended again; a next link to another host is refused, since it
     ///   would receive the token.
-    /// - An empty page ends the listing, whatever the link says.
+    /// - The listing ends on a page without a next link, and only there: an empty page that
+    ///   still carries one is followed (Webex sends them when people are deleted mid-listing),
+    ///   and a cycle, an endless run of empty pages or a link to another host is an error
+    ///   ([`ucx_http::paging::NextLinks`]), so a listing is never cut short and called whole.
     /// - A 504 (Webex's answer to a page too large to assemble in time) is asked again with
     ///   half the page size, down to `min_page_size`, where ordinary retries take over.
     /// - The next page is fetched and parsed while the caller converts the current one, so the
@@ -122,18 +128,19 @@ impl WebexClient {
             })?;
             ensure_params(&mut url, &required);
             set_param(&mut url, "max", &this.config.page_size.to_string());
-            let mut pending = Some(this.prefetch_people(url, this.config.page_size, required.clone()));
+            let mut links = NextLinks::new(&this.base, &url);
+            let mut pending = Some(this.prefetch_people(url, this.config.page_size));
             let mut pages = 0usize;
             while let Some(handle) = pending.take() {
-                let (page, next) = handle.await?;
+                let (page, current, max, next) = handle.await?;
                 pages += 1;
-                if page.items.is_empty() {
-                    break;
+                if let Some(next) = next {
+                    let url = this.checked_next(&mut links, &next, &current, &required, max, page.items.len())?;
+                    pending = Some(this.prefetch_people(url, max));
                 }
-                if let Some((url, max)) = next {
-                    pending = Some(this.prefetch_people(url, max, required.clone()));
+                if !page.items.is_empty() {
+                    yield page.items;
                 }
-                yield page.items;
             }
             tracing::debug!(pages, "people listing complete");
         }
@@ -141,27 +148,16 @@ impl WebexClient {
     }
 
     /// Starts fetching one people page on the runtime; the handle cancels it when dropped.
-    fn prefetch_people(
-        &self,
-        url: Url,
-        max: usize,
-        required: Arc<Vec<(String, String)>>,
-    ) -> futures::future::RemoteHandle<PeopleResult> {
+    fn prefetch_people(&self, url: Url, max: usize) -> futures::future::RemoteHandle<PeopleResult> {
         let this = self.clone();
-        let (task, handle) =
-            async move { this.people_page(url, max, &required).await }.remote_handle();
+        let (task, handle) = async move { this.people_page(url, max).await }.remote_handle();
         tokio::spawn(task);
         handle
     }
 
-    /// One people page (shrinking it on a 504), parsed, with the checked next link and the
-    /// page size that worked.
-    async fn people_page(
-        &self,
-        mut url: Url,
-        mut max: usize,
-        required: &[(String, String)],
-    ) -> PeopleResult {
+    /// One people page (shrinking it on a 504), parsed, with its next link and the page size
+    /// that worked.
+    async fn people_page(&self, mut url: Url, mut max: usize) -> PeopleResult {
         let min = self.config.min_page_size;
         let (page, headers) = loop {
             let mut call = Call::get(url.clone());
@@ -182,36 +178,26 @@ impl WebexClient {
                 Err(e) => return Err(e.into_source_error("list people")),
             }
         };
-        let next = match paging::next_link(&headers) {
-            Some(next) => Some((self.checked_next(&next, &url, required, max)?, max)),
-            None => None,
-        };
-        Ok((page, next))
+        let next = paging::next_link(&headers);
+        Ok((page, url, max, next))
     }
 
-    /// Validates a next link: same scheme, host and port as the API root, required parameters
-    /// restored, a `max=null` (seen from Webex) replaced, and not the page just read.
+    /// Validates a next link through the listing's [`NextLinks`] (same scheme, host and port as
+    /// the API root, no page twice, no endless empty pages), with the required parameters
+    /// restored and a `max=null` (seen from Webex) replaced.
     fn checked_next(
         &self,
+        links: &mut NextLinks,
         next: &str,
         current: &Url,
         required: &[(String, String)],
         max: usize,
+        items: usize,
     ) -> Result<Url, SourceError> {
-        let protocol = |m: String| SourceError::new(ErrorKind::Protocol, "list").with_message(m);
-        let mut url = self
-            .base
-            .join(next)
-            .map_err(|e| protocol(format!("next link does not parse: {e}")))?;
-        if url.scheme() != self.base.scheme()
-            || url.host_str() != self.base.host_str()
-            || url.port_or_known_default() != self.base.port_or_known_default()
-        {
-            return Err(protocol(format!(
-                "next link points to another server ({}); not following it with the token",
-                ucx_http::redact_url(&url)
-            )));
-        }
+        let mut url = self.base.join(next).map_err(|e| {
+            SourceError::new(ErrorKind::Protocol, "list")
+                .with_message(format!("next link does not parse: {e}"))
+        })?;
         ensure_params(&mut url, required);
         if url
             .query_pairs()
@@ -219,16 +205,14 @@ impl WebexClient {
         {
             set_param(&mut url, "max", &max.to_string());
         }
-        if &url == current {
-            return Err(protocol(
-                "the next link repeats the page just read; stopping instead of looping".into(),
-            ));
-        }
-        Ok(url)
+        links
+            .check(url, current, items)
+            .map_err(|e| e.into_source_error("list"))
     }
 
     /// Every item of a telephony or workspace listing: `Link` paging where the API sends it,
-    /// else `start`/`max` while pages come back full; an empty page ends it. `key` is the
+    /// else `start`/`max` while pages come back full; a page with no next link that is not full
+    /// ends it (an empty page with a next link does not). `key` is the
     /// collection's field (`huntGroups`, `queues`, `items`, ...).
     pub(crate) async fn list_all<T: DeserializeOwned>(
         &self,
@@ -247,6 +231,7 @@ impl WebexClient {
             .collect();
         let mut out = Vec::new();
         let mut start = 0usize;
+        let mut links = NextLinks::new(&self.base, &url);
         loop {
             let (items, headers) = self
                 .http
@@ -257,12 +242,9 @@ impl WebexClient {
                 .map_err(|e| e.into_source_error(operation))?;
             let got = items.len();
             out.extend(items);
-            if got == 0 {
-                break;
-            }
             start += got;
             url = match paging::next_link(&headers) {
-                Some(next) => self.checked_next(&next, &url, &required, max)?,
+                Some(next) => self.checked_next(&mut links, &next, &url, &required, max, got)?,
                 None if got >= max => {
                     let mut u = url.clone();
                     set_param(&mut u, "start", &start.to_string());
