@@ -633,3 +633,58 @@ fn hostile_values_stay_inside_their_odata_literal() {
         )
     );
 }
+
+#[tokio::test]
+async fn an_empty_page_with_a_next_link_goes_on_and_a_cycle_is_an_error() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    let page = |items: serde_json::Value, next: &str| {
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "value": items,
+            "@odata.nextLink": format!("{}/v1.0/users?$skiptoken={next}", server.uri()),
+        }))
+    };
+    let user = serde_json::json!([{
+        "id": "0a1b2c3d-0000-4000-8000-000000000001",
+        "userPrincipalName": "late@example.com",
+        "accountEnabled": true,
+        "userType": "Member"
+    }]);
+    // The first page is empty but links on; the second links back to the first's link.
+    Mock::given(path("/v1.0/users"))
+        .and(query_param("$skiptoken", "A"))
+        .respond_with(page(user, "B"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1.0/users"))
+        .and(query_param("$skiptoken", "B"))
+        .respond_with(page(serde_json::json!([]), "A"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1.0/users"))
+        .respond_with(page(serde_json::json!([]), "A"))
+        .with_priority(10)
+        .mount(&server)
+        .await;
+    let started = Instant::now();
+    let items: Vec<_> = EntraUsers::new(config(&server))
+        .unwrap()
+        .list(ListRequest::all())
+        .collect()
+        .await;
+    // The user after the empty page is read; the cycle back to page A ends in an error, so the
+    // listing is never taken as complete.
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(
+        items[0]
+            .as_ref()
+            .is_ok_and(|r| r.key.as_str() == "late@example.com")
+    );
+    let err = items[1].as_ref().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert!(
+        err.to_string().contains("repeats a page already read"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+}

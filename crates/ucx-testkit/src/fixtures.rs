@@ -75,6 +75,18 @@ pub async fn webex_people(server: &MockServer, both_pages: bool) {
         .await;
 }
 
+/// Webex people from a body of the People API's shape, on one page: `people-overlapping.json`
+/// (six people whose extensions overlap across two locations), or a body a test builds.
+pub async fn webex_people_body(server: &MockServer, body: &str) {
+    Mock::given(path("/v1/people"))
+        .respond_with(json(body))
+        .mount(server)
+        .await;
+}
+
+/// The bundled multi-location people with overlapping extensions.
+pub const WEBEX_PEOPLE_OVERLAPPING: &str = file!("webex/people-overlapping.json");
+
 /// A POST of AXL `operation` (any version).
 pub fn axl(operation: &str) -> MockBuilder {
     Mock::given(method("POST"))

@@ -149,7 +149,9 @@ async fn a_next_link_that_drops_parameters_gets_them_back() {
 }
 
 #[tokio::test]
-async fn an_empty_page_ends_the_listing() {
+async fn an_empty_page_with_a_next_link_does_not_end_the_listing() {
+    // Webex answers an empty page with a next link when people are deleted mid-listing: the
+    // people after it must still be read, or a complete-looking snapshot deletes them.
     let server = MockServer::start().await;
     mount_directory(&server).await;
     let to = |after: &str| {
@@ -169,11 +171,72 @@ async fn an_empty_page_ends_the_listing() {
     Mock::given(path("/v1/people"))
         .and(query_param("after", "P3"))
         .respond_with(json("people-page2.json"))
-        .expect(0)
+        .expect(1)
         .mount(&server)
         .await;
     let snap = users_snapshot(&server).await.unwrap();
-    assert_eq!(snap.records.len(), 3);
+    assert_eq!(snap.records.len(), 5);
+}
+
+#[tokio::test]
+async fn a_next_link_cycle_is_an_error_in_bounded_time() {
+    let server = MockServer::start().await;
+    mount_directory(&server).await;
+    let to = |after: &str| {
+        format!(
+            "<{}/v1/people?callingData=true&excludeStatus=true&max=100&after={after}>; rel=\"next\"",
+            server.uri()
+        )
+    };
+    mount_first_page(&server, to("P2").as_str()).await;
+    // P2 links to P3, P3 back to P2.
+    for (page, next) in [("P2", "P3"), ("P3", "P2")] {
+        Mock::given(path("/v1/people"))
+            .and(query_param("after", page))
+            .respond_with(json("people-page2.json").insert_header("Link", to(next).as_str()))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let started = Instant::now();
+    let err = users_snapshot(&server).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert!(
+        err.to_string().contains("repeats a page already read"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    // Endless empty pages, each with a new link: refused after 50 in a row.
+    let server = MockServer::start().await;
+    mount_directory(&server).await;
+    struct Endless(String);
+    impl Respond for Endless {
+        fn respond(&self, r: &Request) -> ResponseTemplate {
+            let n: u64 = r
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "after")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            body(serde_json::json!({"items": []})).insert_header(
+                "Link",
+                format!(
+                    "<{}/v1/people?max=100&after={}>; rel=\"next\"",
+                    self.0,
+                    n + 1
+                )
+                .as_str(),
+            )
+        }
+    }
+    Mock::given(path("/v1/people"))
+        .respond_with(Endless(server.uri()))
+        .mount(&server)
+        .await;
+    let err = users_snapshot(&server).await.unwrap_err();
+    assert!(err.to_string().contains("empty pages in a row"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len() - 3, 51);
 }
 
 /// Serves `first` once, then `then`, counting requests.
