@@ -119,10 +119,14 @@ impl Respond for Sql {
             return answer;
         }
         Counts::add(&t.counts.pages_served);
-        ResponseTemplate::new(200).set_body_raw(
-            ucx_loadgen::sql_answer(&String::from_utf8_lossy(&request.body)),
-            XML,
-        )
+        let body = String::from_utf8_lossy(&request.body);
+        let answer = ucx_loadgen::keyset_answer(&body, |from, n| {
+            let mut users = t.snapshot();
+            users.sort_unstable();
+            users.into_iter().filter(|&i| i >= from).take(n).collect()
+        })
+        .unwrap_or_else(|| ucx_loadgen::sql_answer(&body));
+        ResponseTemplate::new(200).set_body_raw(answer, XML)
     }
 }
 

@@ -83,14 +83,16 @@ fn render(skip: usize, first: usize, total: usize) -> String {
     }
 }
 
-struct Sql;
+/// The device query, and the keyset scan of the fill check over `total` users: both answered
+/// by the load generator's code.
+struct Sql(usize);
 
 impl Respond for Sql {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        ResponseTemplate::new(200).set_body_raw(
-            ucx_loadgen::sql_answer(&String::from_utf8_lossy(&request.body)),
-            "text/xml;charset=UTF-8",
-        )
+        let body = String::from_utf8_lossy(&request.body);
+        let answer = ucx_loadgen::keyset_answer(&body, |from, n| (from..self.0).take(n).collect())
+            .unwrap_or_else(|| ucx_loadgen::sql_answer(&body));
+        ResponseTemplate::new(200).set_body_raw(answer, "text/xml;charset=UTF-8")
     }
 }
 
@@ -114,7 +116,7 @@ async fn main() {
         .await;
     Mock::given(method("POST"))
         .and(header_regex("soapaction", "executeSQLQuery"))
-        .respond_with(Sql)
+        .respond_with(Sql(total))
         .mount(&server)
         .await;
     let mut config = CucmConfig::new(

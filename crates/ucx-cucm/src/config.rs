@@ -52,6 +52,15 @@ pub struct CucmConfig {
     pub devices: bool,
     /// Users per device query.
     pub sql_chunk: usize,
+    /// After a fill, check it by a keyset scan of every end user's pkid (`executeSQLQuery`,
+    /// `pkid > last ORDER BY pkid`, `keyset_page` at a time) and read any user the fill
+    /// missed with `getUser`. `listUser` pages by offset: a user removed before the current
+    /// offset during the fill shifts the others back, and one of them would be skipped and
+    /// deleted as if it had left. On by default.
+    pub verify_fill: bool,
+    /// Pkids per keyset query (36 bytes each: 5,000 make about 300 KB, far inside CUCM's
+    /// answer limits).
+    pub keyset_page: usize,
     /// Certificate handling.
     pub tls: CucmTls,
     /// The source id (default `cucm:<publisher host>`).
@@ -93,6 +102,8 @@ impl CucmConfig {
             min_page_size: 10,
             devices: true,
             sql_chunk: 500,
+            verify_fill: true,
+            keyset_page: 5000,
             tls: CucmTls::Verify,
             source_id: None,
             http: ClientOptions {

@@ -1,6 +1,6 @@
 //! The CUCM source: end users, filled in resumable pages, refreshed with `listChange`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use async_stream::try_stream;
@@ -248,6 +248,49 @@ WHERE eu.pkid IN ({list}) ORDER BY eu.pkid, d.name"
         queue_cursor(&scan)
     }
 
+    /// The pkids of end users that `seen` (normalised uuids read by a fill) lacks: a keyset scan
+    /// over `enduser` by pkid, which no add or remove during the scan can make skip a row.
+    async fn missed_by_fill(&self, seen: &HashSet<String>) -> Result<Vec<String>, SourceError> {
+        let op = "executeSQLQuery";
+        let n = self.config.keyset_page.max(1);
+        let mut last = String::new();
+        let mut missed = Vec::new();
+        loop {
+            // `last` is a normalised uuid (hex and dashes), safe inside the quotes.
+            let sql =
+                format!("SELECT FIRST {n} pkid FROM enduser WHERE pkid > '{last}' ORDER BY pkid");
+            let scan = self
+                .client
+                .scan(op, &envelope::sql(&sql), "return", "row")
+                .await
+                .map_err(|e| source_error(e, op))?;
+            let got = scan.records.len();
+            let mut advanced = false;
+            for row in &scan.records {
+                let Some(id) = row.get("pkid").and_then(normalise_uuid) else {
+                    continue;
+                };
+                if id > last {
+                    advanced = true;
+                    if !seen.contains(&id) {
+                        missed.push(id.clone());
+                    }
+                    last = id;
+                }
+            }
+            // A short page is the end; a full one that does not move forward would loop.
+            if got < n {
+                break;
+            }
+            if !advanced {
+                return Err(SourceError::new(ErrorKind::Protocol, op).with_message(
+                    "the pkid scan of enduser did not advance; the fill cannot be checked",
+                ));
+            }
+        }
+        Ok(missed)
+    }
+
     /// One user by uuid, with devices; `None` when CUCM no longer has it.
     async fn get_user(&self, uuid: &str) -> Result<Option<SourceRecord>, SourceError> {
         let op = "getUser";
@@ -335,12 +378,35 @@ impl SourceAdapter for CucmUsers {
             .page_size
             .map_or(self.config.page_size, |p| p as u64)
             .max(1);
-        self.fill(FillCursor { skip: 0, page_size })
-            .flat_map(|page| match page {
-                Ok(p) => futures::stream::iter(p.records.into_iter().map(Ok).collect::<Vec<_>>()),
-                Err(e) => futures::stream::iter(vec![Err(e)]),
-            })
-            .boxed()
+        let this = self.clone();
+        try_stream! {
+            // Offsets shift while the directory changes: a user read twice (others were added
+            // before it) is yielded once, and the keyset check finds the ones skipped.
+            let mut seen: HashSet<String> = HashSet::new();
+            let mut pages = this.fill(FillCursor { skip: 0, page_size });
+            while let Some(page) = pages.next().await {
+                for record in page?.records {
+                    if let Some(id) = &record.stable_id
+                        && !seen.insert(id.clone())
+                    {
+                        continue;
+                    }
+                    yield record;
+                }
+            }
+            if this.config.verify_fill {
+                let missed = this.missed_by_fill(&seen).await?;
+                if !missed.is_empty() {
+                    tracing::warn!(missed = missed.len(), "CUCM: users the offset fill skipped (the directory changed during it); reading them by uuid");
+                }
+                for uuid in missed {
+                    if let Some(record) = this.get_user(&uuid).await? {
+                        yield record;
+                    }
+                }
+            }
+        }
+        .boxed()
     }
 
     /// Changes since `cursor` (`queueId:nextStartChangeId`; an empty cursor takes a bookmark

@@ -100,6 +100,11 @@ async fn an_empty_result_is_an_empty_complete_snapshot() {
         .respond_with(soap("listUser-empty.xml"))
         .mount(&server)
         .await;
+    // The keyset check after the fill finds no pkid either.
+    op("executeSQLQuery")
+        .respond_with(soap("sql-empty.xml"))
+        .mount(&server)
+        .await;
     mock::mount_catch_all(&server).await;
     let snap = CucmUsers::new(config(&server))
         .unwrap()
@@ -186,6 +191,10 @@ async fn throttling_faults_are_retried() {
         .await;
     op("listUser")
         .respond_with(soap("listUser-empty.xml"))
+        .mount(&server)
+        .await;
+    op("executeSQLQuery")
+        .respond_with(soap("sql-empty.xml"))
         .mount(&server)
         .await;
     CucmUsers::new(config(&server))

@@ -41,6 +41,29 @@ impl Respond for ListUser {
     }
 }
 
+/// A `listUser` answer holding the generated users `ids`, in that order (for directories that
+/// change while they are listed).
+pub fn list_user_answer(ids: impl IntoIterator<Item = usize>) -> String {
+    let mut out = String::from(HEAD);
+    out.push_str("<ns:listUserResponse xmlns:ns=\"http://www.cisco.com/AXL/API/15.0\"><return>");
+    for i in ids {
+        user(&mut out, i);
+    }
+    out.push_str("</return></ns:listUserResponse>");
+    out.push_str(TAIL);
+    out
+}
+
+/// A `getUser` answer for generated user `i`.
+pub fn get_user_answer(i: usize) -> String {
+    let mut out = String::from(HEAD);
+    out.push_str("<ns:getUserResponse xmlns:ns=\"http://www.cisco.com/AXL/API/15.0\"><return>");
+    user(&mut out, i);
+    out.push_str("</return></ns:getUserResponse>");
+    out.push_str(TAIL);
+    out
+}
+
 /// End user `i`, the tags in the schema's order, as CUCM answers them (`\+` in patterns,
 /// empty elements, upper-case uuid in braces).
 fn user(out: &mut String, i: usize) {
@@ -59,14 +82,51 @@ fn user(out: &mut String, i: usize) {
     );
 }
 
-/// `executeSQLQuery`: one device and the SIP URI of every user uuid quoted in the query.
-pub(crate) struct Sql;
+/// `executeSQLQuery`: the keyset scan of pkids, or one device and the SIP URI of every user
+/// uuid quoted in the query.
+pub(crate) struct Sql {
+    pub(crate) total: usize,
+}
 
 impl Respond for Sql {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        ResponseTemplate::new(200)
-            .set_body_raw(sql_answer(&String::from_utf8_lossy(&request.body)), XML)
+        let body = String::from_utf8_lossy(&request.body);
+        let answer = keyset_answer(&body, |from, n| (from..self.total).take(n).collect())
+            .unwrap_or_else(|| sql_answer(&body));
+        ResponseTemplate::new(200).set_body_raw(answer, XML)
     }
+}
+
+/// The pkid of generated user `i`, as `enduser.pkid` holds it (lower case, no braces).
+pub fn pkid(i: usize) -> String {
+    format!("3f2a9c10-5b7e-4d21-8a6c-{i:012x}")
+}
+
+/// The answer to the keyset scan `SELECT FIRST n pkid FROM enduser WHERE pkid > 'last' ORDER BY
+/// pkid` (`None` for any other query). `users(from, n)` gives the indices of at most `n` users
+/// from index `from` on, in order; pkids sort as their indices do.
+pub fn keyset_answer(
+    request_body: &str,
+    users: impl FnOnce(usize, usize) -> Vec<usize>,
+) -> Option<String> {
+    let at = request_body.find("SELECT FIRST ")?;
+    let rest = &request_body[at + "SELECT FIRST ".len()..];
+    let n: usize = rest[..rest.find(' ')?].parse().ok()?;
+    let last = rest.split('\'').nth(1).unwrap_or_default();
+    let from = match last.rsplit('-').next() {
+        Some(tail) if !last.is_empty() => usize::from_str_radix(tail, 16).ok()? + 1,
+        _ => 0,
+    };
+    let mut out = String::from(HEAD);
+    out.push_str(
+        "<ns:executeSQLQueryResponse xmlns:ns=\"http://www.cisco.com/AXL/API/15.0\"><return>",
+    );
+    for i in users(from, n) {
+        let _ = write!(out, "<row><pkid>{}</pkid></row>", pkid(i));
+    }
+    out.push_str("</return></ns:executeSQLQueryResponse>");
+    out.push_str(TAIL);
+    Some(out)
 }
 
 /// The `executeSQLQuery` answer to `request_body`: a device (`SEP` and the uuid's last 12

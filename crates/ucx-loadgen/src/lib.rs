@@ -26,7 +26,7 @@
 
 mod axl;
 
-pub use axl::sql_answer;
+pub use axl::{get_user_answer, keyset_answer, list_user_answer, pkid, sql_answer};
 mod graph;
 mod throttle;
 mod webex;
@@ -124,7 +124,12 @@ pub async fn serve(listener: TcpListener, tenant: Tenant) -> Served {
                 total: tenant.users,
             }) as throttle::Inner,
         ),
-        ("executeSQLQuery", Box::new(axl::Sql)),
+        (
+            "executeSQLQuery",
+            Box::new(axl::Sql {
+                total: tenant.users,
+            }),
+        ),
         ("getCCMVersion", Box::new(axl::Version)),
     ] {
         Mock::given(method("POST"))
