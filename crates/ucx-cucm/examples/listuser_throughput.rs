@@ -126,10 +126,13 @@ async fn main() {
     );
     config.page_size = page;
     config.devices = devices;
+    // `noverify` leaves out the keyset check after the fill, to measure what it costs.
+    config.verify_fill = !args.iter().any(|a| a == "noverify");
     config.http = ClientOptions {
         max_concurrency_per_host: 1,
         ..ClientOptions::default()
     };
+    let config_verify = config.verify_fill;
     let users = CucmUsers::new(config).unwrap();
     let started = Instant::now();
     let snap = users.snapshot(ListRequest::all()).await.unwrap();
@@ -139,8 +142,9 @@ async fn main() {
         assert!(snap.records[0].attributes.first("deviceName").is_some());
     }
     println!(
-        "cucm listUser{}: {total} users in {:.2?} = {:.0} users/s ({} pages of {page}); peak RSS {:.0} MB",
+        "cucm listUser{}{}: {total} users in {:.2?} = {:.0} users/s ({} pages of {page}); peak RSS {:.0} MB",
         if devices { " + device SQL" } else { "" },
+        if config_verify { " + keyset check" } else { "" },
         elapsed,
         total as f64 / elapsed.as_secs_f64(),
         (total as u64).div_ceil(page),

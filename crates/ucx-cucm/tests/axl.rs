@@ -619,3 +619,59 @@ async fn fixture_users_map_through_the_builtin_cucm_rules() {
     let chi = rules.map(&recs["cnguyen"]).unwrap();
     assert_eq!(get(&chi, "email").as_deref(), Some("cnguyen@example.com"));
 }
+
+#[tokio::test]
+async fn numbers_overlapping_in_different_partitions_are_all_imported() {
+    use ucx_sync_core::{DiffOptions, RecordMapper, SourceId, diff};
+    // Two sites dial 1000 in their own partition (seed 002: partition and Site Name exist for
+    // overlapping dial plans). Both users are imported, each with its own number.
+    let user = |n: u32, id: &str, partition: &str| {
+        format!(
+            "<user uuid=\"{{3F2A9C10-5B7E-4D21-8A6C-00000000000{n}}}\"><firstName>U{n}</firstName><lastName>L{n}</lastName>\
+<userid>{id}</userid><mailid>{id}@example.com</mailid><department>Site {n}</department>\
+<primaryExtension><pattern>1000</pattern><routePartitionName>{partition}</routePartitionName></primaryExtension>\
+<telephoneNumber>1000</telephoneNumber></user>"
+        )
+    };
+    let body = format!(
+        "<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><ns:listUserResponse xmlns:ns=\"http://www.cisco.com/AXL/API/14.0\"><return>{}{}</return></ns:listUserResponse></soapenv:Body></soapenv:Envelope>",
+        user(1, "hq1000", "PT_HQ"),
+        user(2, "br1000", "PT_BRANCH")
+    );
+    let server = MockServer::start().await;
+    op("listUser")
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "text/xml;charset=UTF-8"))
+        .mount(&server)
+        .await;
+    op("executeSQLQuery")
+        .respond_with(soap("sql-empty.xml"))
+        .mount(&server)
+        .await;
+    let snap = CucmUsers::new(config(&server))
+        .unwrap()
+        .snapshot(ListRequest::all())
+        .await
+        .unwrap();
+    assert_eq!(snap.records.len(), 2);
+    let rules = ucx_mapping::RuleSet::builtin_with("cucm", &Default::default()).unwrap();
+    let plan = diff(
+        &SourceId::new("cucm:test"),
+        &[],
+        snap.records.iter().map(|r| rules.map(r)),
+        true,
+        &DiffOptions::default(),
+    );
+    assert_eq!(
+        (plan.counts.add, plan.counts.conflict, plan.counts.held_back),
+        (2, 0, 0),
+        "{plan:#?}"
+    );
+    for a in &plan.adds {
+        assert_eq!(
+            a.fields.get_str("first_extension_number"),
+            Some("1000"),
+            "{}",
+            a.key
+        );
+    }
+}
