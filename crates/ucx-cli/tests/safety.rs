@@ -69,6 +69,18 @@ async fn serve(server: &MockServer, items: &[Value]) {
     ucx_testkit::fixtures::webex_people_body(server, &json!({ "items": items }).to_string()).await;
 }
 
+/// A mock Webex serving the bundled people whose extensions overlap across two locations.
+async fn overlapping() -> MockServer {
+    let server = MockServer::start().await;
+    ucx_testkit::fixtures::webex_directory(&server).await;
+    ucx_testkit::fixtures::webex_people_body(
+        &server,
+        ucx_testkit::fixtures::WEBEX_PEOPLE_OVERLAPPING,
+    )
+    .await;
+    server
+}
+
 fn config(dir: &Path, server: &MockServer, extra: &str) -> PathBuf {
     let file = dir.join("ucx-sync.toml");
     std::fs::write(
@@ -119,14 +131,7 @@ fn plan_json(file: &Path) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn overlapping_extensions_across_locations_are_all_imported_with_their_esn() {
-    let server = MockServer::start().await;
-    server.reset().await;
-    ucx_testkit::fixtures::webex_directory(&server).await;
-    ucx_testkit::fixtures::webex_people_body(
-        &server,
-        ucx_testkit::fixtures::WEBEX_PEOPLE_OVERLAPPING,
-    )
-    .await;
+    let server = overlapping().await;
     let d = dir("overlap");
     let file = config(&d, &server, "");
     assert!(ucx(&file, &["refresh"]).status.success());
@@ -167,14 +172,7 @@ async fn overlapping_extensions_across_locations_are_all_imported_with_their_esn
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_unique_rule_imports_everyone_holds_values_back_and_exits_4() {
-    let server = MockServer::start().await;
-    server.reset().await;
-    ucx_testkit::fixtures::webex_directory(&server).await;
-    ucx_testkit::fixtures::webex_people_body(
-        &server,
-        ucx_testkit::fixtures::WEBEX_PEOPLE_OVERLAPPING,
-    )
-    .await;
+    let server = overlapping().await;
     let d = dir("unique");
     let file = config(
         &d,
