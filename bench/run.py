@@ -77,10 +77,12 @@ def measured(cmd, env=None, cwd=None):
 class Loadgen:
     """ucx-loadgen in the background; it stops when this script's pipe to it closes."""
 
-    def __init__(self, users, rate_limit=None):
+    def __init__(self, users, rate_limit=None, overlapping=False):
         cmd = [RELEASE / "ucx-loadgen", "--users", str(users), "--until-stdin-closes"]
         if rate_limit:
             cmd += ["--rate-limit", str(rate_limit)]
+        if overlapping:
+            cmd += ["--overlapping"]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
@@ -196,6 +198,8 @@ def main():
     ap.add_argument("--python-max", type=int, default=100_000,
                     help="largest tenant the Python tools are run on (default 100000)")
     ap.add_argument("--rate-limit", type=int, help="requests per second the tenant answers")
+    ap.add_argument("--overlapping", action="store_true",
+                    help="extensions overlap: Webex people in two locations, CUCM numbers in two partitions")
     ap.add_argument("--work", default=None, help="working directory (default: a temporary one)")
     ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args()
@@ -210,7 +214,7 @@ def main():
     rows = []
     for users in [int(s) for s in args.sizes.split(",")]:
         for name in args.connectors.split(","):
-            gen = Loadgen(users, args.rate_limit)
+            gen = Loadgen(users, args.rate_limit, args.overlapping)
             try:
                 rows += ucx_runs(name, gen.uri, work, users)
                 if python and users <= args.python_max:

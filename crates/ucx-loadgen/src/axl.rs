@@ -19,6 +19,7 @@ fn number_in(body: &str, tag: &str) -> Option<usize> {
 /// `listUser` from `skip`, `first` users (all of them without `first`, as CUCM).
 pub(crate) struct ListUser {
     pub(crate) total: usize,
+    pub(crate) overlapping: bool,
 }
 
 impl Respond for ListUser {
@@ -33,7 +34,7 @@ impl Respond for ListUser {
             "<ns:listUserResponse xmlns:ns=\"http://www.cisco.com/AXL/API/15.0\"><return>",
         );
         for i in skip..end {
-            user(&mut out, i);
+            user(&mut out, i, self.overlapping);
         }
         out.push_str("</return></ns:listUserResponse>");
         out.push_str(TAIL);
@@ -47,7 +48,7 @@ pub fn list_user_answer(ids: impl IntoIterator<Item = usize>) -> String {
     let mut out = String::from(HEAD);
     out.push_str("<ns:listUserResponse xmlns:ns=\"http://www.cisco.com/AXL/API/15.0\"><return>");
     for i in ids {
-        user(&mut out, i);
+        user(&mut out, i, false);
     }
     out.push_str("</return></ns:listUserResponse>");
     out.push_str(TAIL);
@@ -58,7 +59,7 @@ pub fn list_user_answer(ids: impl IntoIterator<Item = usize>) -> String {
 pub fn get_user_answer(i: usize) -> String {
     let mut out = String::from(HEAD);
     out.push_str("<ns:getUserResponse xmlns:ns=\"http://www.cisco.com/AXL/API/15.0\"><return>");
-    user(&mut out, i);
+    user(&mut out, i, false);
     out.push_str("</return></ns:getUserResponse>");
     out.push_str(TAIL);
     out
@@ -66,18 +67,29 @@ pub fn get_user_answer(i: usize) -> String {
 
 /// End user `i`, the tags in the schema's order, as CUCM answers them (`\+` in patterns,
 /// empty elements, upper-case uuid in braces).
-fn user(out: &mut String, i: usize) {
+fn user(out: &mut String, i: usize, overlapping: bool) {
     let d = i % 40;
-    // Numbers are unique per user, as in a real cluster.
+    // Numbers are unique per user, as in many clusters; with `overlapping`, number `i / 2`
+    // repeats in two partitions, as in a cluster serving sites with overlapping dial plans.
     let n = i;
+    let (pattern, partition, phone) = if overlapping {
+        let number = format!("{:07}", i / 2);
+        (number.clone(), ["PT_SITE_A", "PT_SITE_B"][i % 2], number)
+    } else {
+        (
+            format!("\\+1202{n:07}"),
+            "PT_E164",
+            format!("+1 202 {n:07}"),
+        )
+    };
     // Writing to a String cannot fail.
     let _ = write!(
         out,
         "<user uuid=\"{{3F2A9C10-5B7E-4D21-8A6C-{i:012X}}}\"><firstName>First{i}</firstName><middleName/><lastName>Last{i}</lastName>\
 <userid>user{i}</userid><mailid>user{i}@example.com</mailid><department>Dept {d}</department>\
-<manager>manager{d}</manager><primaryExtension><pattern>\\+1202{n:07}</pattern>\
-<routePartitionName>PT_E164</routePartitionName></primaryExtension><directoryUri>user{i}@example.com</directoryUri>\
-<telephoneNumber>+1 202 {n:07}</telephoneNumber><title>Engineer</title><mobileNumber>+1 203 {n:07}</mobileNumber>\
+<manager>manager{d}</manager><primaryExtension><pattern>{pattern}</pattern>\
+<routePartitionName>{partition}</routePartitionName></primaryExtension><directoryUri>user{i}@example.com</directoryUri>\
+<telephoneNumber>{phone}</telephoneNumber><title>Engineer</title><mobileNumber>+1 203 {n:07}</mobileNumber>\
 <homeNumber/><pagerNumber/></user>"
     );
 }

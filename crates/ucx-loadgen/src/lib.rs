@@ -18,7 +18,7 @@
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-//! let tenant = ucx_loadgen::Tenant { users: 10_000, rate_limit: None };
+//! let tenant = ucx_loadgen::Tenant { users: 10_000, rate_limit: None, overlapping: false };
 //! let server = ucx_loadgen::serve(listener, tenant).await;
 //! println!("a tenant of 10,000 users at {}", server.uri());
 //! # Ok(()) }
@@ -52,6 +52,11 @@ pub struct Tenant {
     pub users: usize,
     /// Requests per second answered before the rest of that second is refused.
     pub rate_limit: Option<u32>,
+    /// Extensions overlap as in real tenants: Webex person `i` is in HQ Denver (routing prefix
+    /// 8101) or Branch Austin (8102) by `i % 2` with extension `i / 2`, so each extension is in
+    /// both locations and only the ESN tells them apart; CUCM user `i` has the number `i / 2` in
+    /// partition `PT_SITE_A` or `PT_SITE_B`. Otherwise every number is unique.
+    pub overlapping: bool,
 }
 
 /// A running tenant and its counters.
@@ -112,6 +117,7 @@ pub async fn serve(listener: TcpListener, tenant: Tenant) -> Served {
         .respond_with(throttled(Box::new(webex::People {
             total: tenant.users,
             base: base.clone(),
+            overlapping: tenant.overlapping,
         })))
         .mount(&server)
         .await;
@@ -122,6 +128,7 @@ pub async fn serve(listener: TcpListener, tenant: Tenant) -> Served {
             "listUser",
             Box::new(axl::ListUser {
                 total: tenant.users,
+                overlapping: tenant.overlapping,
             }) as throttle::Inner,
         ),
         (

@@ -3,7 +3,7 @@
 //! does not leave it running).
 //!
 //! ```text
-//! ucx-loadgen --users 100000 [--port 0] [--rate-limit 50] [--until-stdin-closes]
+//! ucx-loadgen --users 100000 [--port 0] [--rate-limit 50] [--overlapping] [--until-stdin-closes]
 //! ```
 //!
 //! Prints `listening on http://127.0.0.1:PORT` once ready.
@@ -25,6 +25,9 @@ struct Args {
     /// Requests per second answered before 429/503 with Retry-After.
     #[arg(long)]
     rate_limit: Option<u32>,
+    /// Overlapping extensions: Webex people in two locations, CUCM numbers in two partitions.
+    #[arg(long)]
+    overlapping: bool,
     /// Stop when standard input closes, as well as on Ctrl-C.
     #[arg(long)]
     until_stdin_closes: bool,
@@ -39,6 +42,7 @@ async fn main() -> std::io::Result<()> {
         ucx_loadgen::Tenant {
             users: args.users,
             rate_limit: args.rate_limit,
+            overlapping: args.overlapping,
         },
     )
     .await;

@@ -12,6 +12,9 @@ pub(crate) const TELEPHONY_LOCATIONS: &str =
     include_str!("../../../fixtures/webex/telephony-locations.json");
 /// The location of `locations.json` every synthetic person is in (HQ Denver).
 const LOCATION: &str = "6a4eba35-ac1d-514d-8d98-a64a03819378";
+/// The second calling location of `telephony-locations.json` (Branch Austin), for overlapping
+/// extensions.
+const LOCATION_B: &str = "c6307bd6-f422-5789-bdca-766479502e61";
 
 /// A fixed JSON answer.
 pub(crate) fn fixed(body: &'static str) -> Inner {
@@ -28,6 +31,7 @@ fn id(kind: &str, uuid: &str) -> String {
 pub(crate) struct People {
     pub(crate) total: usize,
     pub(crate) base: String,
+    pub(crate) overlapping: bool,
 }
 
 impl Respond for People {
@@ -41,14 +45,20 @@ impl Respond for People {
             .unwrap_or(0);
         let end = (start + max).min(self.total);
         let org = id("ORGANIZATION", crate::WEBEX_ORG);
-        let location = id("LOCATION", LOCATION);
+        let locations = [id("LOCATION", LOCATION), id("LOCATION", LOCATION_B)];
         let mut body = String::with_capacity((end - start.min(end)) * 1500 + 16);
         body.push_str("{\"items\":[");
         for i in start..end {
             if i > start {
                 body.push(',');
             }
-            person(&mut body, i, &org, &location);
+            let (location, extension, esn) = if self.overlapping {
+                let prefix = ["8101", "8102"][i % 2];
+                (&locations[i % 2], i / 2, format!("{prefix}{:07}", i / 2))
+            } else {
+                (&locations[0], i, format!("8{i:07}"))
+            };
+            person(&mut body, i, &org, location, extension, &esn);
         }
         body.push_str("]}");
         let mut answer = ResponseTemplate::new(200).set_body_raw(body, "application/json");
@@ -67,14 +77,14 @@ impl Respond for People {
 }
 
 /// Person `i` with calling data, about 1.4 KB as Webex answers it.
-fn person(out: &mut String, i: usize, org: &str, location: &str) {
-    // Numbers are unique per person, as in a real organisation (up to ten million people).
+fn person(out: &mut String, i: usize, org: &str, location: &str, extension: usize, esn: &str) {
+    // Phone numbers are unique per person, as in a real organisation (up to ten million people).
     let n = i;
     let d = i % 50;
     let person_id = id("PEOPLE", &format!("{i:08x}-77cb-5b42-8673-6d3ebdeac9f0"));
     // Writing to a String cannot fail.
     let _ = write!(
         out,
-        r#"{{"id":"{person_id}","emails":["user{i}@example.com"],"phoneNumbers":[{{"type":"work","value":"+1303{n:07}","primary":true}},{{"type":"work_extension","value":"8{n:07}","primary":false}},{{"type":"mobile","value":"+1 720 {n:07}","primary":false}}],"extension":"{n:07}","locationId":"{location}","displayName":"User {i} Example","nickName":"U{i}","firstName":"User{i}","lastName":"Example","avatar":"https://avatar-prod-us-east-2.webexcontent.com/Avtr~V1~{org}/V1~{i}~1600","orgId":"{org}","roles":[],"licenses":["Y2lzY29zcGFyazovL3VzL0xJQ0VOU0UvNDJhNjE0OGUtNjMwNy01ZTYyLTg0MzAtMDEyZmY1YjY2MWUx","Y2lzY29zcGFyazovL3VzL0xJQ0VOU0UvYzA2Zjg0MTEtNGQ5Ny01NmNhLWI0ZGItMmYyZjU1Y2ZhYzc0"],"department":"Dept {d}","manager":"Manager {d}","title":"Engineer","addresses":[{{"type":"work","country":"US","locality":"Denver","region":"CO","streetAddress":"{i} Example Plaza","postalCode":"80202"}}],"created":"2024-02-12T16:04:11.123Z","lastModified":"2025-09-30T08:15:42.517Z","timezone":"America/Denver","siteUrls":["example.webex.com#attendee"],"sipAddresses":[{{"type":"cloud-calling","value":"user{i}@example.calls.webex.com","primary":true}}],"invitePending":false,"loginEnabled":true,"type":"person"}}"#
+        r#"{{"id":"{person_id}","emails":["user{i}@example.com"],"phoneNumbers":[{{"type":"work","value":"+1303{n:07}","primary":true}},{{"type":"work_extension","value":"{esn}","primary":false}},{{"type":"mobile","value":"+1 720 {n:07}","primary":false}}],"extension":"{extension:07}","locationId":"{location}","displayName":"User {i} Example","nickName":"U{i}","firstName":"User{i}","lastName":"Example","avatar":"https://avatar-prod-us-east-2.webexcontent.com/Avtr~V1~{org}/V1~{i}~1600","orgId":"{org}","roles":[],"licenses":["Y2lzY29zcGFyazovL3VzL0xJQ0VOU0UvNDJhNjE0OGUtNjMwNy01ZTYyLTg0MzAtMDEyZmY1YjY2MWUx","Y2lzY29zcGFyazovL3VzL0xJQ0VOU0UvYzA2Zjg0MTEtNGQ5Ny01NmNhLWI0ZGItMmYyZjU1Y2ZhYzc0"],"department":"Dept {d}","manager":"Manager {d}","title":"Engineer","addresses":[{{"type":"work","country":"US","locality":"Denver","region":"CO","streetAddress":"{i} Example Plaza","postalCode":"80202"}}],"created":"2024-02-12T16:04:11.123Z","lastModified":"2025-09-30T08:15:42.517Z","timezone":"America/Denver","siteUrls":["example.webex.com#attendee"],"sipAddresses":[{{"type":"cloud-calling","value":"user{i}@example.calls.webex.com","primary":true}}],"invitePending":false,"loginEnabled":true,"type":"person"}}"#
     );
 }
