@@ -157,6 +157,10 @@ def ucx_runs(name, uri, work, users):
         elapsed, rss, log, cpu = measured(cmd, env=env)
         if f"{users} records" not in log:
             sys.exit(f"{name}: expected {users} records:\n{log}")
+        # Every record imported (overlapping extensions included) and nothing left unapplied.
+        expect = f"{users} added" if run == "first sync" else f"{users} unchanged"
+        if expect not in log or " 0 not applied" not in log:
+            sys.exit(f"{name}: expected {expect} and 0 not applied:\n{log}")
         rows.append(dict(tool="ucx-sync run --once", connector=name, users=users, run=run,
                          seconds=elapsed, cpu_s=cpu, rss_mb=rss, waited_s=waited(log),
                          **step_times(log)))
