@@ -6,6 +6,7 @@ installed from PyPI into a throwaway virtual environment.
     python3 bench/run.py                      # 10k and 100k users, every connector, Python tools
     python3 bench/run.py --sizes 1000000 --no-python
     python3 bench/run.py --rate-limit 20 --sizes 10000 --no-python
+    python3 bench/run.py --overlapping --no-esn --connectors webex,webex-virtual --no-python
 
 See bench/README.md for what each column means.
 """
@@ -28,6 +29,11 @@ WEBEX_ORG = "c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4"
 
 SOURCES = {
     "webex": """kind = "webex-users"
+base_url = "{uri}/v1/"
+org_id = "%s"
+token = "env:BENCH_SECRET"
+""" % WEBEX_ORG,
+    "webex-virtual": """kind = "webex-virtual"
 base_url = "{uri}/v1/"
 org_id = "%s"
 token = "env:BENCH_SECRET"
@@ -77,12 +83,16 @@ def measured(cmd, env=None, cwd=None):
 class Loadgen:
     """ucx-loadgen in the background; it stops when this script's pipe to it closes."""
 
-    def __init__(self, users, rate_limit=None, overlapping=False):
-        cmd = [RELEASE / "ucx-loadgen", "--users", str(users), "--until-stdin-closes"]
+    def __init__(self, users, rate_limit=None, overlapping=False, esn=True):
+        # As many virtual objects as users, so every connector reads `users` records.
+        cmd = [RELEASE / "ucx-loadgen", "--users", str(users), "--objects", str(users),
+               "--until-stdin-closes"]
         if rate_limit:
             cmd += ["--rate-limit", str(rate_limit)]
         if overlapping:
             cmd += ["--overlapping"]
+        if not esn:
+            cmd += ["--no-esn"]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
@@ -167,8 +177,12 @@ def ucx_runs(name, uri, work, users):
     return rows
 
 
+# The listing script of each connector the Python tools cover.
+PYTHON_SCRIPTS = {"webex": "webex_wxc_sdk.py", "cucm": "axl_zeep.py", "entra": "graph_requests.py"}
+
+
 def python_run(python, name, uri, work, users, wsdl):
-    script = {"webex": "webex_wxc_sdk.py", "cucm": "axl_zeep.py", "entra": "graph_requests.py"}[name]
+    script = PYTHON_SCRIPTS[name]
     tool = {"webex": "wxc_sdk", "cucm": "zeep", "entra": "requests"}[name]
     cmd = [python, ROOT / "bench" / "python" / script, uri, str(users)]
     if name == "cucm":
@@ -197,13 +211,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,100000",
                     help="tenant sizes, comma-separated (default 10000,100000)")
-    ap.add_argument("--connectors", default="webex,cucm,entra")
+    ap.add_argument("--connectors", default="webex,cucm,entra",
+                    help="any of webex, webex-virtual, cucm, entra (default webex,cucm,entra)")
     ap.add_argument("--no-python", action="store_true", help="skip the Python tools")
     ap.add_argument("--python-max", type=int, default=100_000,
                     help="largest tenant the Python tools are run on (default 100000)")
     ap.add_argument("--rate-limit", type=int, help="requests per second the tenant answers")
     ap.add_argument("--overlapping", action="store_true",
-                    help="extensions overlap: Webex people in two locations, CUCM numbers in two partitions")
+                    help="extensions overlap: Webex people and virtual objects in two locations, "
+                         "CUCM numbers in two partitions")
+    ap.add_argument("--no-esn", action="store_true",
+                    help="no Webex location has a routing prefix (ESN off)")
     ap.add_argument("--work", default=None, help="working directory (default: a temporary one)")
     ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args()
@@ -218,10 +236,10 @@ def main():
     rows = []
     for users in [int(s) for s in args.sizes.split(",")]:
         for name in args.connectors.split(","):
-            gen = Loadgen(users, args.rate_limit, args.overlapping)
+            gen = Loadgen(users, args.rate_limit, args.overlapping, esn=not args.no_esn)
             try:
                 rows += ucx_runs(name, gen.uri, work, users)
-                if python and users <= args.python_max:
+                if python and users <= args.python_max and name in PYTHON_SCRIPTS:
                     rows.append(refresh_run(name, gen.uri, work, users))
                     rows.append(python_run(python, name, gen.uri, work, users, wsdl))
                 stats = gen.stats()

@@ -5,7 +5,9 @@
 //!
 //! One server answers all three APIs:
 //! - Webex: `GET /v1/people` (callingData shape, `Link: rel="next"` paging on `max`/`after`),
-//!   `/v1/locations`, `/v1/telephony/config/locations`, `/v1/organizations/{id}`;
+//!   `/v1/locations`, `/v1/telephony/config/locations`, `/v1/organizations/{id}`, and the
+//!   virtual objects: hunt groups, call queues, auto attendants and virtual lines
+//!   (`start`/`max` paging with `Link: rel="next"`), with no workspaces;
 //! - CUCM AXL: `POST /axl/` for `listUser` (`skip`/`first`), `executeSQLQuery` (devices and
 //!   SIP URIs of the users named in the query) and `getCCMVersion`;
 //! - Microsoft Graph: `POST /{tenant}/oauth2/v2.0/token` and `GET /v1.0/users` (`$top`,
@@ -18,7 +20,7 @@
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-//! let tenant = ucx_loadgen::Tenant { users: 10_000, rate_limit: None, overlapping: false };
+//! let tenant = ucx_loadgen::Tenant::new(10_000).overlapping();
 //! let server = ucx_loadgen::serve(listener, tenant).await;
 //! println!("a tenant of 10,000 users at {}", server.uri());
 //! # Ok(()) }
@@ -45,18 +47,64 @@ pub const WEBEX_ORG: &str = "c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4";
 /// The Entra tenant id (`tenant`).
 pub const ENTRA_TENANT: &str = "bench-tenant";
 
-/// What to serve.
+/// What to serve: [`Tenant::new`] and the `with_`/flag methods, so a new option is not a
+/// breaking change.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Tenant {
     /// Users in each API.
     pub users: usize,
+    /// Webex virtual objects (hunt groups, call queues, auto attendants and virtual lines in
+    /// turn, two of each kind side by side); the same as `users` unless set.
+    pub objects: usize,
     /// Requests per second answered before the rest of that second is refused.
     pub rate_limit: Option<u32>,
     /// Extensions overlap as in real tenants: Webex person `i` is in HQ Denver (routing prefix
     /// 8101) or Branch Austin (8102) by `i % 2` with extension `i / 2`, so each extension is in
-    /// both locations and only the ESN tells them apart; CUCM user `i` has the number `i / 2` in
-    /// partition `PT_SITE_A` or `PT_SITE_B`. Otherwise every number is unique.
+    /// both locations and only the ESN tells them apart; virtual object `j` likewise, in pairs
+    /// of one kind; CUCM user `i` has the number `i / 2` in partition `PT_SITE_A` or
+    /// `PT_SITE_B`. Otherwise every number is unique.
     pub overlapping: bool,
+    /// The Webex locations have routing prefixes, so people and features carry an ESN. Off:
+    /// no location has one, and a person's `work_extension` number is the bare extension.
+    pub esn: bool,
+}
+
+impl Tenant {
+    /// `users` people and as many virtual objects, unique numbers, ESNs on, no rate limit.
+    pub fn new(users: usize) -> Self {
+        Self {
+            users,
+            objects: users,
+            rate_limit: None,
+            overlapping: false,
+            esn: true,
+        }
+    }
+
+    /// Serves `objects` Webex virtual objects instead of as many as users.
+    pub fn with_objects(mut self, objects: usize) -> Self {
+        self.objects = objects;
+        self
+    }
+
+    /// Refuses requests over `per_second` with 429 (503 for AXL) and `Retry-After`.
+    pub fn with_rate_limit(mut self, per_second: Option<u32>) -> Self {
+        self.rate_limit = per_second;
+        self
+    }
+
+    /// Extensions overlap across locations and partitions (see [`Tenant::overlapping`]).
+    pub fn overlapping(mut self) -> Self {
+        self.overlapping = true;
+        self
+    }
+
+    /// No Webex location has a routing prefix (see [`Tenant::esn`]).
+    pub fn without_esn(mut self) -> Self {
+        self.esn = false;
+        self
+    }
 }
 
 /// A running tenant and its counters.
@@ -97,13 +145,23 @@ pub async fn serve(listener: TcpListener, tenant: Tenant) -> Served {
         .await;
 
     // Webex
+    let telephony_locations = if tenant.esn {
+        webex::fixed(webex::TELEPHONY_LOCATIONS)
+    } else {
+        webex::fixed_owned(webex::without_routing_prefixes())
+    };
     for (route, body) in [
-        ("/v1/locations", webex::LOCATIONS),
-        ("/v1/telephony/config/locations", webex::TELEPHONY_LOCATIONS),
+        ("/v1/locations", webex::fixed(webex::LOCATIONS)),
+        ("/v1/telephony/config/locations", telephony_locations),
+        ("/v1/workspaces", webex::fixed(r#"{"items":[]}"#)),
+        (
+            "/v1/telephony/config/numbers",
+            webex::fixed(r#"{"phoneNumbers":[]}"#),
+        ),
     ] {
         Mock::given(method("GET"))
             .and(path(route))
-            .respond_with(throttled(webex::fixed(body)))
+            .respond_with(throttled(body))
             .mount(&server)
             .await;
     }
@@ -118,9 +176,23 @@ pub async fn serve(listener: TcpListener, tenant: Tenant) -> Served {
             total: tenant.users,
             base: base.clone(),
             overlapping: tenant.overlapping,
+            esn: tenant.esn,
         })))
         .mount(&server)
         .await;
+    for kind in webex::FeatureKind::ALL {
+        Mock::given(method("GET"))
+            .and(path(kind.path()))
+            .respond_with(throttled(Box::new(webex::Features {
+                kind,
+                objects: tenant.objects,
+                base: base.clone(),
+                overlapping: tenant.overlapping,
+                esn: tenant.esn,
+            })))
+            .mount(&server)
+            .await;
+    }
 
     // CUCM AXL
     for (action, respond) in [

@@ -3,7 +3,8 @@
 //! does not leave it running).
 //!
 //! ```text
-//! ucx-loadgen --users 100000 [--port 0] [--rate-limit 50] [--overlapping] [--until-stdin-closes]
+//! ucx-loadgen --users 100000 [--objects N] [--port 0] [--rate-limit 50] [--overlapping] [--no-esn]
+//!             [--until-stdin-closes]
 //! ```
 //!
 //! Prints `listening on http://127.0.0.1:PORT` once ready.
@@ -19,6 +20,9 @@ struct Args {
     /// Users in each API.
     #[arg(long, default_value_t = 100_000)]
     users: usize,
+    /// Webex virtual objects (default: as many as users).
+    #[arg(long)]
+    objects: Option<usize>,
     /// The loopback port (0: any free one).
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -28,6 +32,9 @@ struct Args {
     /// Overlapping extensions: Webex people in two locations, CUCM numbers in two partitions.
     #[arg(long)]
     overlapping: bool,
+    /// No Webex location has a routing prefix, so nothing carries an ESN.
+    #[arg(long)]
+    no_esn: bool,
     /// Stop when standard input closes, as well as on Ctrl-C.
     #[arg(long)]
     until_stdin_closes: bool,
@@ -37,15 +44,16 @@ struct Args {
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
     let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))?;
-    let served = ucx_loadgen::serve(
-        listener,
-        ucx_loadgen::Tenant {
-            users: args.users,
-            rate_limit: args.rate_limit,
-            overlapping: args.overlapping,
-        },
-    )
-    .await;
+    let mut tenant = ucx_loadgen::Tenant::new(args.users)
+        .with_objects(args.objects.unwrap_or(args.users))
+        .with_rate_limit(args.rate_limit);
+    if args.overlapping {
+        tenant = tenant.overlapping();
+    }
+    if args.no_esn {
+        tenant = tenant.without_esn();
+    }
+    let served = ucx_loadgen::serve(listener, tenant).await;
     println!("listening on {}", served.uri());
     std::io::stdout().flush()?;
     let mut stdin = tokio::io::stdin();

@@ -6,15 +6,7 @@ use ucx_loadgen::{Tenant, serve};
 
 async fn tenant(users: usize, rate_limit: Option<u32>) -> ucx_loadgen::Served {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    serve(
-        listener,
-        Tenant {
-            users,
-            rate_limit,
-            overlapping: false,
-        },
-    )
-    .await
+    serve(listener, Tenant::new(users).with_rate_limit(rate_limit)).await
 }
 
 #[tokio::test]

@@ -5,7 +5,10 @@
 pub(crate) type Row = (&'static str, &'static str, &'static str);
 
 const ADDRESS: &str = "{streetAddress}, {postalCode} {locality}, {region} - {country}";
-const VIRTUAL_USERNAME: &str = "acronym() + '_' + (phoneNumber | extension | name)";
+/// The seed's `<acronym>_<phonenumber> or <ESN> or <name>`: the ESN before the bare extension,
+/// so objects at one extension in two locations (hunt groups at 60000 in Denver and Austin)
+/// keep usernames of their own; the extension where a location has no routing prefix.
+const VIRTUAL_USERNAME: &str = "acronym() + '_' + (phoneNumber | esn | extension | name)";
 
 /// Fields set "only when adding" to False in every Webex table.
 const WEBEX_SWITCHES: &[Row] = &[

@@ -301,7 +301,17 @@ fn virtual_record<'a>(
     if v.prefix.is_some() {
         a.set("routingPrefix", v.prefix);
     }
-    a.set_cow("esn", esn(v.esn, prefix, v.extension));
+    // In a calling location without a routing prefix the extension is dialled as it is from
+    // every location, so it is the ESN, as the work_extension number of a person there is.
+    let unprefixed =
+        prefix.is_none_or(|p| p.trim().is_empty()) && dir.location_of(v.location_id).1.is_some();
+    let esn = esn(v.esn, prefix, v.extension).or_else(|| {
+        unprefixed
+            .then(|| v.extension.map(str::trim).filter(|x| !x.is_empty()))
+            .flatten()
+            .map(Cow::Borrowed)
+    });
+    a.set_cow("esn", esn);
     dir.set_org(&mut a, v.org_id);
     a.set("nativeUserId", Some(v.id));
     let record = SourceRecord::new(v.kind, &decoded.segment);

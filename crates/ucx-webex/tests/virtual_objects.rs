@@ -283,29 +283,13 @@ async fn hunt_groups_sharing_an_extension_in_two_locations_are_all_imported() {
     use ucx_sync_core::{DiffOptions, RecordMapper, diff};
     // Hunt groups in Denver and Austin both at 60000 (real tenants do this); only the ESN
     // tells them apart, and no field is unique by default.
-    let group = |uuid: &str, name: &str, location: &str, location_id: &str, prefix: &str| {
-        serde_json::json!({
-            "id": WebexId::encode("HUNT_GROUP", uuid),
-            "name": name,
-            "locationName": location,
-            "locationId": location_id,
-            "extension": "60000",
-            "routingPrefix": prefix,
-            "esn": format!("{prefix}60000"),
-            "enabled": true
-        })
-    };
     let server = MockServer::start().await;
     mount_directory(&server).await;
     Mock::given(path("/v1/telephony/config/huntGroups"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "huntGroups": [
-                group("hg-den-60000", "Den Support", "HQ Denver",
-                    "Y2lzY29zcGFyazovL3VzL0xPQ0FUSU9OLzZhNGViYTM1LWFjMWQtNTE0ZC04ZDk4LWE2NGEwMzgxOTM3OA", "8101"),
-                group("hg-aus-60000", "Aus Support", "Branch Austin",
-                    "Y2lzY29zcGFyazovL3VzL0xPQ0FUSU9OL2M2MzA3YmQ2LWY0MjItNTc4OS1iZGNhLTc2NjQ3OTUwMmU2MQ", "8102"),
-            ]
-        })))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            include_str!("../../../fixtures/webex/hunt-groups-overlapping.json"),
+            "application/json",
+        ))
         .with_priority(1)
         .mount(&server)
         .await;
@@ -323,10 +307,13 @@ async fn hunt_groups_sharing_an_extension_in_two_locations_are_all_imported() {
     );
     assert_eq!(plan.counts.add, snap.records.len());
     assert_eq!((plan.counts.conflict, plan.counts.held_back), (0, 0));
-    let mut hunt: Vec<(String, String)> = plan
+    let mut hunt: Vec<(String, String, String)> = plan
         .adds
         .iter()
-        .filter(|a| a.kind == ObjectKind::HuntGroup)
+        .filter(|a| {
+            a.kind == ObjectKind::HuntGroup
+                && a.fields.get_str("first_extension_number_alias") == Some("60000")
+        })
         .map(|a| {
             (
                 a.fields
@@ -337,6 +324,7 @@ async fn hunt_groups_sharing_an_extension_in_two_locations_are_all_imported() {
                     .get_str("first_extension_number_alias")
                     .unwrap()
                     .to_owned(),
+                a.fields.get_str("username").unwrap().to_owned(),
             )
         })
         .collect();
@@ -344,8 +332,16 @@ async fn hunt_groups_sharing_an_extension_in_two_locations_are_all_imported() {
     assert_eq!(
         hunt,
         [
-            ("810160000".to_owned(), "60000".to_owned()),
-            ("810260000".to_owned(), "60000".to_owned())
+            (
+                "810160000".to_owned(),
+                "60000".to_owned(),
+                "HG_810160000".to_owned()
+            ),
+            (
+                "810260000".to_owned(),
+                "60000".to_owned(),
+                "HG_810260000".to_owned()
+            )
         ]
     );
 }

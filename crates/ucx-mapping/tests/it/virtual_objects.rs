@@ -6,7 +6,7 @@ use ucx_sync_core::{ObjectKind, RecordMapper};
 use crate::{map, record};
 
 #[test]
-fn username_is_acronym_and_phone_number_extension_or_name() {
+fn username_is_acronym_and_phone_number_esn_extension_or_name() {
     let cases = [
         (
             ObjectKind::HuntGroup,
@@ -18,6 +18,16 @@ fn username_is_acronym_and_phone_number_extension_or_name() {
             "HG_4589921",
         ),
         (ObjectKind::HuntGroup, &[("name", "test")][..], "HG_test"),
+        // Two locations' hunt groups at 60000: the ESN keeps them apart.
+        (
+            ObjectKind::HuntGroup,
+            &[
+                ("esn", "810260000"),
+                ("extension", "60000"),
+                ("name", "Aus"),
+            ][..],
+            "HG_810260000",
+        ),
         (
             ObjectKind::CallQueue,
             &[("phoneNumber", "394914524886")][..],
