@@ -15,13 +15,7 @@ pub(crate) struct Users {
 
 impl Respond for Users {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let top: usize = crate::query(request, "$top")
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(100)
-            .clamp(1, 999);
-        let start: usize = crate::query(request, "$skiptoken")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let (top, start) = crate::window(request, "$top", 100, 999, "$skiptoken");
         let end = (start + top).min(self.total);
         let mut out = String::with_capacity(end.saturating_sub(start) * 700 + 300);
         let base = &self.base;

@@ -237,6 +237,22 @@ pub async fn serve(listener: TcpListener, tenant: Tenant) -> Served {
     Served { server, stats }
 }
 
+/// The window a page request asks for: `(size, start)` from the parameters named `size` (its
+/// `default` when absent, clamped to `1..=cap`, as the APIs do) and `start` (0 when absent).
+fn window(
+    request: &wiremock::Request,
+    size: &str,
+    default: usize,
+    cap: usize,
+    start: &str,
+) -> (usize, usize) {
+    let number = |name| query(request, name).and_then(|v| v.parse::<usize>().ok());
+    (
+        number(size).unwrap_or(default).clamp(1, cap),
+        number(start).unwrap_or(0),
+    )
+}
+
 /// The value of query parameter `name`.
 fn query(request: &wiremock::Request, name: &str) -> Option<String> {
     request

@@ -57,13 +57,7 @@ pub(crate) struct People {
 
 impl Respond for People {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let max: usize = crate::query(request, "max")
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(100)
-            .clamp(1, 1000);
-        let start: usize = crate::query(request, "after")
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(0);
+        let (max, start) = crate::window(request, "max", 100, 1000, "after");
         let end = (start + max).min(self.total);
         let org = id("ORGANIZATION", crate::WEBEX_ORG);
         let locations = [id("LOCATION", LOCATION), id("LOCATION", LOCATION_B)];
@@ -192,13 +186,7 @@ pub(crate) struct Features {
 
 impl Respond for Features {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let max: usize = crate::query(request, "max")
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(2000)
-            .clamp(1, 2000);
-        let start: usize = crate::query(request, "start")
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(0);
+        let (max, start) = crate::window(request, "max", 2000, 2000, "start");
         // Only Customer Experience Basic queues: a Customer Assist listing is empty.
         let total = if crate::query(request, "hasCxEssentials").as_deref() == Some("true") {
             0
