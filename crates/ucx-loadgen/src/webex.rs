@@ -234,7 +234,7 @@ impl Features {
             self.kind.resource(),
             &format!("{j:08x}-5e1f-4c2a-9b7d-0a11c0ffee00"),
         );
-        let phone = (j % 3 == 0).then(|| format!("+1719{j:07}"));
+        let phone = j.is_multiple_of(3).then(|| format!("+1719{j:07}"));
         let mut numbers = String::new();
         if self.kind == FeatureKind::VirtualLine {
             numbers.push_str("\"number\":{");
