@@ -5,10 +5,12 @@
 pub(crate) type Row = (&'static str, &'static str, &'static str);
 
 const ADDRESS: &str = "{streetAddress}, {postalCode} {locality}, {region} - {country}";
-/// The seed's `<acronym>_<phonenumber> or <ESN> or <name>`: the ESN before the bare extension,
-/// so objects at one extension in two locations (hunt groups at 60000 in Denver and Austin)
-/// keep usernames of their own; the extension where a location has no routing prefix.
-const VIRTUAL_USERNAME: &str = "acronym() + '_' + (phoneNumber | esn | extension | name)";
+/// The seed's `<acronym>_<phonenumber> or <ESN> or <name>`: the number's digits only
+/// (`CQ_394914524886`, not `CQ_+394914524886`); the ESN before the bare extension, so objects
+/// at one extension in two locations (hunt groups at 60000 in Denver and Austin) keep usernames
+/// of their own; the extension where a location has no routing prefix.
+const VIRTUAL_USERNAME: &str =
+    "acronym() + '_' + (digits(phoneNumber) | digits(esn) | digits(extension) | name)";
 
 /// Fields set "only when adding" to False in every Webex table.
 const WEBEX_SWITCHES: &[Row] = &[
@@ -86,10 +88,11 @@ pub(crate) const WEBEX_VIRTUAL: &[Row] = &[
         "every_time",
         "local(email) | commonIdentityId",
     ),
-    ("domain", "every_time", "domain(email)"),
-    ("sso_id", "every_time", "email"),
+    // "empty" in the seed's table: a virtual object has no mailbox or first name.
+    ("domain", "every_time", "''"),
+    ("sso_id", "every_time", "''"),
     ("conversational_ai_username", "every_time", "email"),
-    ("first_name", "every_time", "firstName"),
+    ("first_name", "every_time", "''"),
     ("last_name", "every_time", "name"),
     ("user_pin", "keep", ""),
     ("first_extension_number", "every_time", "esn | phoneNumber"),
@@ -108,7 +111,7 @@ pub(crate) const WEBEX_VIRTUAL: &[Row] = &[
     ("office_location", "every_time", "location.name"),
     ("masked_digits", "on_create", "'3'"),
     ("voicemail_number", "every_time", "'*55' + esn"),
-    ("voicemail_address", "every_time", "email"),
+    ("voicemail_address", "every_time", "''"),
     ("home_phone", "every_time", "workPhone"),
     ("mobile_business_number", "every_time", "mobilePhone"),
     ("user_address", "every_time", ADDRESS),
@@ -137,8 +140,9 @@ pub(crate) const WEBEX_FAX: &[Row] = &[
         "every_time",
         "local(email) | commonIdentityId",
     ),
-    ("domain", "every_time", "domain(email)"),
-    ("sso_id", "every_time", "email"),
+    // "empty" in the seed's table, as for virtual objects.
+    ("domain", "every_time", "''"),
+    ("sso_id", "every_time", "''"),
     ("last_name", "every_time", "name"),
     ("cdr_user_id", "every_time", "commonIdentityId"),
     ("device_name", "every_time", "nativeUserId"),
@@ -149,11 +153,15 @@ pub(crate) const WEBEX_FAX: &[Row] = &[
     ("cost_center", "every_time", "organization.name"),
     ("office_location", "every_time", "location.name"),
     ("home_phone", "every_time", "workPhone"),
-    ("fax_number", "every_time", "phoneNumber | faxNumber"),
+    ("mobile_business_number", "every_time", "mobilePhone"),
+    ("user_address", "every_time", ADDRESS),
+    // "phoneNumber or ESN": an extension-only fax workspace still gets a fax number.
+    ("fax_number", "every_time", "phoneNumber | esn"),
+    // The "Fax Number" choice is the fax number of the row above.
     (
         "fax_group_username",
         "every_time",
-        "phoneNumber | faxNumber | organization.name",
+        "phoneNumber | esn | organization.name",
     ),
     ("fax_company_name", "every_time", "organization.name"),
     ("fax_default_priority", "on_create", "'0'"),
@@ -234,13 +242,15 @@ pub(crate) const ENTRA: &[Row] = &[
     ("title", "keep", ""),
 ];
 
-/// The fax switches of the fax workspaces table.
+/// The switches of the fax workspaces table.
 const FAX_SWITCHES: &[Row] = &[
     ("enable_billing_fax", "on_create", "'false'"),
     ("fax_enable_send", "on_create", "'false'"),
     ("fax_enable_receive", "on_create", "'false'"),
     ("fax2email_enable", "on_create", "'false'"),
     ("fax2email_attach_fax", "on_create", "'false'"),
+    ("send_email_notifications", "on_create", "'false'"),
+    ("attach_recording_to_notifications", "on_create", "'false'"),
 ];
 
 /// Built-in sets by name: rows and the vocabulary of their source.

@@ -211,7 +211,8 @@ impl RuleSet {
                 (Policy::OnCreate(_), true) => None,
                 _ => {
                     if let Some((cut, _)) = value.char_indices().nth(rule.field.max_len) {
-                        value.truncate(cut);
+                        let kept = value[..cut].trim_end().len();
+                        value.truncate(kept);
                         note = Some(format!("truncated to {} characters", rule.field.max_len));
                     }
                     Some(value)

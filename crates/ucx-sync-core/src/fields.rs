@@ -361,7 +361,10 @@ impl FieldsBuilder {
         }
         match value.char_indices().nth(max) {
             Some((cut, _)) => {
-                self.buf.truncate(start + cut);
+                // A cut value never ends in a space: `CQ_Customer Support` from "Customer
+                // Support Queue", as the product writes it.
+                let kept = value[..cut].trim_end().len();
+                self.buf.truncate(start + kept);
                 let end = offset32(self.buf.len());
                 if let Some(last) = self.entries.last_mut() {
                     last.1 = end;

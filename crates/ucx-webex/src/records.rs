@@ -301,6 +301,18 @@ fn virtual_record<'a>(
     if v.prefix.is_some() {
         a.set("routingPrefix", v.prefix);
     }
+    // An object has no address of its own: its location's is the "User address".
+    if let Some(addr) = dir
+        .location_of(v.location_id)
+        .0
+        .and_then(|l| l.address.as_ref())
+    {
+        a.set("streetAddress", addr.address1.as_deref());
+        a.set("postalCode", addr.postal_code.as_deref());
+        a.set("locality", addr.city.as_deref());
+        a.set("region", addr.state.as_deref());
+        a.set("country", addr.country.as_deref());
+    }
     // In a calling location without a routing prefix the extension is dialled as it is from
     // every location, so it is the ESN, as the work_extension number of a person there is.
     let unprefixed =

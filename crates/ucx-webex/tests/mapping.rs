@@ -59,7 +59,7 @@ async fn fixture_records_map_through_the_builtin_rule_sets() {
         .find(|r| r.attributes.first("name") == Some("Sales Team"))
         .unwrap();
     let d = rules.map(sales).unwrap();
-    assert_eq!(field(&d, "username"), Some("HG_+13035550110"));
+    assert_eq!(field(&d, "username"), Some("HG_13035550110"));
     assert_eq!(field(&d, "last_name"), Some("Sales Team"));
     assert_eq!(field(&d, "department"), Some("Example Corp"));
     for r in &snap.records {
@@ -70,5 +70,10 @@ async fn fixture_records_map_through_the_builtin_rule_sets() {
     let snap = fax.snapshot(ListRequest::all()).await.unwrap();
     let rules = RuleSet::builtin("webex-fax").unwrap();
     let d = rules.map(&snap.records[0]).unwrap();
-    assert_eq!(field(&d, "username"), Some("WSF_+13035550150"));
+    assert_eq!(field(&d, "username"), Some("WSF_13035550150"));
+    // A workspace has no address of its own: its location's is the user address.
+    assert_eq!(
+        field(&d, "user_address"),
+        Some("100 Example Plaza, 80202 Denver, CO - US")
+    );
 }
