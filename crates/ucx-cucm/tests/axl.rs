@@ -601,8 +601,8 @@ async fn fixture_users_map_through_the_builtin_cucm_rules() {
         .snapshot(ListRequest::all())
         .await
         .unwrap();
-    let params = [("email_domain".to_owned(), "example.com".to_owned())].into();
-    let rules = ucx_mapping::RuleSet::builtin_with("cucm", &params).unwrap();
+    // The source's `email_domain` alone composes the address: no rule parameter needed.
+    let rules = ucx_mapping::RuleSet::builtin("cucm").unwrap();
     let recs = by_key(snap.records);
     let alice = rules.map(&recs["ajones"]).unwrap();
     let get = |d: &ucx_sync_core::Desired, f: &str| d.always.get_str(f).map(str::to_owned);
@@ -616,8 +616,19 @@ async fn fixture_users_map_through_the_builtin_cucm_rules() {
         get(&alice, "first_extension_number_alias").as_deref(),
         Some("sip:alice.jones@example.com")
     );
+    // Scenario 3: no mail id in CUCM, so userid@domain is the email, SSO id, voicemail address
+    // and fax-to-email address.
     let chi = rules.map(&recs["cnguyen"]).unwrap();
-    assert_eq!(get(&chi, "email").as_deref(), Some("cnguyen@example.com"));
+    for f in [
+        "email",
+        "sso_id",
+        "voicemail_address",
+        "fax_to_email_address",
+    ] {
+        assert_eq!(get(&chi, f).as_deref(), Some("cnguyen@example.com"), "{f}");
+    }
+    // No office in AXL: a value set by hand is kept, not cleared every run.
+    assert_eq!(get(&chi, "office_location"), None);
 }
 
 #[tokio::test]

@@ -172,7 +172,9 @@ pub(crate) const WEBEX_FAX: &[Row] = &[
 pub(crate) const CUCM: &[Row] = &[
     ("first_name", "every_time", "firstName"),
     ("last_name", "every_time", "lastName"),
-    ("office_location", "every_time", "office"),
+    // AXL has no office field and the `enduser` table no column for it: reading the missing
+    // attribute every time would clear a value set by hand on every run.
+    ("office_location", "keep", ""),
     (
         "first_extension_number",
         "every_time",
@@ -183,18 +185,12 @@ pub(crate) const CUCM: &[Row] = &[
         "every_time",
         "msSipUri | mail",
     ),
-    ("email", "every_time", "mail | userid + '@' + $email_domain"),
-    (
-        "voicemail_address",
-        "every_time",
-        "mail | userid + '@' + $email_domain",
-    ),
-    (
-        "fax_to_email_address",
-        "every_time",
-        "mail | userid + '@' + $email_domain",
-    ),
-    ("sso_id", "every_time", "mail"),
+    // "Mail ID", or `userid@domain` composed for users without one (scenario 3): the connector
+    // composes `email` from its `email_domain`; `$email_domain` does the same in the rules.
+    ("email", "every_time", CUCM_MAIL),
+    ("voicemail_address", "every_time", CUCM_MAIL),
+    ("fax_to_email_address", "every_time", CUCM_MAIL),
+    ("sso_id", "every_time", CUCM_MAIL),
     ("active_directory_username", "every_time", "userid"),
     ("pbx_username", "every_time", "userid"),
     ("conversational_ai_username", "every_time", "userid"),
@@ -207,6 +203,10 @@ pub(crate) const CUCM: &[Row] = &[
     ("partition", "keep", ""),
     ("password", "keep", ""),
 ];
+
+/// The CUCM "Mail ID": the mail id, else the address the connector composed, else one composed
+/// from the rules' `$email_domain`.
+const CUCM_MAIL: &str = "mail | email | userid + '@' + $email_domain";
 
 /// Entra ID users: the Webex users table read through Graph's attribute names; the email is
 /// `mail`, falling back to the userPrincipalName (the default matching attribute).

@@ -75,6 +75,7 @@ pub const CUCM: &[&str] = &[
     "firstName",
     "lastName",
     "mail",
+    "email",
     "telephoneNumber",
     "primaryExtension",
     "partition",

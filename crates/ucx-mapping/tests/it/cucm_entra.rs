@@ -28,7 +28,14 @@ fn cucm_rows() {
     let a = |f: &str| d.always.get_str(f);
     assert_eq!(a("first_name"), Some("John"));
     assert_eq!(a("last_name"), Some("Smith"));
-    assert_eq!(a("office_location"), Some("London Office"));
+    // AXL has no office: kept, so a value set by hand survives every run.
+    assert_eq!(a("office_location"), None);
+    assert!(
+        RuleSet::builtin("cucm")
+            .unwrap()
+            .rule("office_location")
+            .is_some_and(|r| r.label().starts_with("keep"))
+    );
     assert_eq!(
         a("first_extension_number"),
         Some("0123 456 789"),
@@ -84,6 +91,21 @@ fn cucm_email_composed_from_username_and_domain() {
     assert_eq!(d.always.get_str("email"), Some("john@corp.com"));
     // Without a configured domain nothing is made up.
     assert_eq!(map("cucm", &jsmith(&[])).always.get_str("email"), Some(""));
+}
+
+#[test]
+fn cucm_address_composed_by_the_connector_fills_every_mail_row() {
+    // The connector's `email_domain` composes `email` for a user without a mail id; the
+    // built-in rules need no parameter for it.
+    let d = map("cucm", &jsmith(&[("email", "JSmith@example.com")]));
+    for f in [
+        "email",
+        "sso_id",
+        "voicemail_address",
+        "fax_to_email_address",
+    ] {
+        assert_eq!(d.always.get_str(f), Some("JSmith@example.com"), "{f}");
+    }
 }
 
 #[test]
