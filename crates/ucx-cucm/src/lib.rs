@@ -1,7 +1,7 @@
 //! The Cisco Unified CM source of ucx-sync: end users over the AXL SOAP API.
 //!
 //! - [`AxlClient`]: hand-built SOAP 1.1 envelopes (`reqwest` through `ucx-http`, `quick-xml`),
-//!   Basic authentication, the schema version (12.5, 14.0, 15.0) in `SOAPAction` and namespace
+//!   Basic authentication, the schema version (11.0, 11.5, 12.0, 12.5, 14.0, 15.0) in `SOAPAction` and namespace
 //!   with one fall-back on HTTP 599, the `JSESSIONIDSSO` session cookie, one request in flight.
 //!   Answers are read by local name, whatever their element order, prefixes or empty elements.
 //! - [`CucmUsers`]: the [`SourceAdapter`](ucx_sync_core::SourceAdapter). A snapshot is filled

@@ -11,7 +11,7 @@ use ucx_cucm::{AxlVersion, CucmUsers, FillCursor};
 use ucx_sync_core::{Cursor, ErrorKind, ListRequest, SourceAdapter, SourceAdapterExt};
 use ucx_testkit::{attr, by_key, mock};
 use wiremock::matchers::{body_string_contains, header, header_regex};
-use wiremock::{MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[tokio::test]
 async fn users_are_read_over_pages_with_devices_and_sip_uris() {
@@ -267,6 +267,43 @@ async fn an_unsupported_version_falls_back_once_and_is_remembered() {
     assert!(err.to_string().contains("Incorrect axl version"), "{err}");
 }
 
+#[tokio::test]
+async fn a_cluster_on_11_5_is_read_in_its_own_schema() {
+    // CUCM 11.5 refuses 15.0 with its list; every later request speaks 11.5 and the fill is
+    // the same as on a current cluster.
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .and(header_regex("soapaction", "ver=15.0"))
+        .respond_with(ResponseTemplate::new(599).set_body_raw(
+            "<html><body><h1>HTTP Status 599 - Incorrect axl version. Supported axl versions are 10.5, 11.0 and 11.5</h1></body></html>",
+            "text/html",
+        ))
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_users(&server).await;
+    let users = CucmUsers::new(config(&server)).unwrap();
+    let snap = users.snapshot(ListRequest::all()).await.unwrap();
+    assert_eq!(users.client().version(), AxlVersion::V11_5);
+    let keys: Vec<&str> = snap.records.iter().map(|r| r.key.as_str()).collect();
+    let on_15 = MockServer::start().await;
+    mount_users(&on_15).await;
+    let current = CucmUsers::new(config(&on_15))
+        .unwrap()
+        .snapshot(ListRequest::all())
+        .await
+        .unwrap();
+    assert_eq!(snap.records, current.records, "the same users as from 15.0");
+    assert!(keys.len() > 3, "more than one page: {keys:?}");
+    for r in server.received_requests().await.unwrap().iter().skip(1) {
+        let action = r.headers.get("soapaction").unwrap().to_str().unwrap();
+        assert!(action.starts_with("\"CUCM:DB ver=11.5 "), "{action}");
+        let body = String::from_utf8_lossy(&r.body);
+        assert!(body.contains("http://www.cisco.com/AXL/API/11.5"), "{body}");
+    }
+}
+
 #[test]
 fn versions_are_read_from_the_refusal() {
     use AxlVersion::*;
@@ -289,6 +326,16 @@ fn versions_are_read_from_the_refusal() {
         "no list: next older"
     );
     assert_eq!(f(V12_5, "Supported axl versions: 9.1"), None);
+    // Clusters still on 11.x and 12.0.
+    assert_eq!(
+        f(V15_0, "Supported axl versions are 10.5, 11.0 and 11.5"),
+        Some(V11_5)
+    );
+    assert_eq!(f(V15_0, "Supported axl versions: 11.x,12.0"), Some(V12_0));
+    assert_eq!(f(V12_5, "Incorrect axl version"), Some(V12_0));
+    assert_eq!(f(V11_0, "Incorrect axl version"), None, "nothing older");
+    assert_eq!(AxlVersion::parse("11.x"), Some(V11_5));
+    assert_eq!(AxlVersion::parse("12.0"), Some(V12_0));
 }
 
 #[tokio::test]
