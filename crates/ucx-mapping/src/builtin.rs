@@ -1,8 +1,14 @@
 //! The built-in rule sets: each reproduces the product's table for its source (the first mapping
 //! criterion of each row, with the document's example values for "Only when adding" constants).
 
-/// One row: field key, policy (`every_time`, `on_create` or `keep`), expression.
+/// One row: field key, policy (`every_time`, `every_time_or_keep` — kept when the source has
+/// no value —, `on_create` or `keep`), expression.
 pub(crate) type Row = (&'static str, &'static str, &'static str);
+
+/// "Control Hub External Identifier": the call-recording external identifier recording
+/// integrations correlate calls with, else (not a calling entity, or recording ids switched
+/// off) the Webex id.
+const EXTERNAL_ID: &str = "recordingExternalId | nativeUserId";
 
 const ADDRESS: &str = "{streetAddress}, {postalCode} {locality}, {region} - {country}";
 /// The seed's `<acronym>_<phonenumber> or <ESN> or <name>`: the number's digits only
@@ -51,9 +57,9 @@ pub(crate) const WEBEX_USERS: &[Row] = &[
         "extension | phoneNumber",
     ),
     ("cdr_user_id", "every_time", "commonIdentityId"),
-    ("device_name", "every_time", "nativeUserId"),
-    ("preferred_device_name", "every_time", "nativeUserId"),
-    ("pbx_username", "every_time", "nativeUserId"),
+    ("device_name", "every_time", EXTERNAL_ID),
+    ("preferred_device_name", "every_time", EXTERNAL_ID),
+    ("pbx_username", "every_time", EXTERNAL_ID),
     ("email", "every_time", "email"),
     ("department", "every_time", "department"),
     ("recording_group_name", "every_time", "department"),
@@ -102,9 +108,11 @@ pub(crate) const WEBEX_VIRTUAL: &[Row] = &[
         "extension | phoneNumber",
     ),
     ("cdr_user_id", "every_time", "commonIdentityId"),
-    ("device_name", "keep", ""),
-    ("preferred_device_name", "every_time", "nativeUserId"),
-    ("pbx_username", "every_time", "nativeUserId"),
+    // Footnote ****: a workspace's device name is its call-recording External Identifier;
+    // other objects have none, and a value set by hand is kept.
+    ("device_name", "every_time_or_keep", "recordingExternalId"),
+    ("preferred_device_name", "every_time", EXTERNAL_ID),
+    ("pbx_username", "every_time", EXTERNAL_ID),
     ("department", "every_time", "organization.name"),
     ("recording_group_name", "every_time", "organization.name"),
     ("cost_center", "every_time", "organization.name"),
@@ -145,9 +153,9 @@ pub(crate) const WEBEX_FAX: &[Row] = &[
     ("sso_id", "every_time", "''"),
     ("last_name", "every_time", "name"),
     ("cdr_user_id", "every_time", "commonIdentityId"),
-    ("device_name", "every_time", "nativeUserId"),
-    ("preferred_device_name", "every_time", "nativeUserId"),
-    ("pbx_username", "every_time", "nativeUserId"),
+    ("device_name", "every_time", EXTERNAL_ID),
+    ("preferred_device_name", "every_time", EXTERNAL_ID),
+    ("pbx_username", "every_time", EXTERNAL_ID),
     ("department", "every_time", "organization.name"),
     ("recording_group_name", "every_time", "organization.name"),
     ("cost_center", "every_time", "organization.name"),

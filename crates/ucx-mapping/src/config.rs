@@ -152,12 +152,25 @@ impl Context<'_> {
     }
 
     fn row(&self, (field, policy, text): &Row) -> Result<Rule, RuleError> {
-        let policy = match *policy {
-            "every_time" => Policy::EveryTime(self.expr(field, text, None)?),
-            "on_create" => Policy::OnCreate(self.expr(field, text, None)?),
-            _ => Policy::Keep,
+        let (policy, on_missing) = match *policy {
+            "every_time" => (
+                Policy::EveryTime(self.expr(field, text, None)?),
+                OnMissing::Clear,
+            ),
+            // Every time when the source has a value; kept when it has none.
+            "every_time_or_keep" => (
+                Policy::EveryTime(self.expr(field, text, None)?),
+                OnMissing::Keep,
+            ),
+            "on_create" => (
+                Policy::OnCreate(self.expr(field, text, None)?),
+                OnMissing::Clear,
+            ),
+            _ => (Policy::Keep, OnMissing::Clear),
         };
-        self.rule(field, policy, None)
+        let mut rule = self.rule(field, policy, None)?;
+        rule.on_missing = on_missing;
+        Ok(rule)
     }
 
     fn spec(&self, field: &str, spec: &FieldSpec, line: Option<usize>) -> Result<Rule, RuleError> {

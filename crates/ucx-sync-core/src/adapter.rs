@@ -22,6 +22,10 @@ pub struct Capabilities {
     pub filter_push_down: bool,
     /// The largest page the source serves.
     pub max_page_size: Option<usize>,
+    /// Whether `list` reuses values from the previous snapshot ([`ListRequest::previous`]),
+    /// such as Webex recording ids fetched one request per person: the pipeline then passes
+    /// the stored snapshot in, so a re-sync asks only for records it has not seen.
+    pub reads_previous: bool,
 }
 
 impl Capabilities {
@@ -49,12 +53,21 @@ pub struct ListRequest {
     pub filter: Option<ucx_filter::Filter>,
     /// Page size, if not the source's default.
     pub page_size: Option<usize>,
+    /// The last snapshot stored, for sources that reuse expensive per-record values from it
+    /// ([`Capabilities::reads_previous`]). A value found there is trusted as it is.
+    pub previous: Option<std::sync::Arc<Snapshot>>,
 }
 
 impl ListRequest {
     /// Everything.
     pub fn all() -> Self {
         Self::default()
+    }
+
+    /// The same request, reusing values of `previous`.
+    pub fn with_previous(mut self, previous: Option<std::sync::Arc<Snapshot>>) -> Self {
+        self.previous = previous;
+        self
     }
 }
 

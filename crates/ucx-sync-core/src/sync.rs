@@ -147,13 +147,10 @@ impl Synchronizer {
         progress: &(dyn Fn(usize) + Send + Sync),
     ) -> Result<usize, SyncError> {
         let source = setup.adapter.source_id().clone();
+        let request = self.list_request(setup).await?;
         self.store.begin_refresh(&source, Utc::now()).await?;
         let started = Instant::now();
-        match setup
-            .adapter
-            .snapshot_observed(ListRequest::all(), progress)
-            .await
-        {
+        match setup.adapter.snapshot_observed(request, progress).await {
             Ok(snapshot) => {
                 let n = snapshot.records.len();
                 let read = started.elapsed();
@@ -175,6 +172,16 @@ impl Synchronizer {
                 })
             }
         }
+    }
+
+    /// What to ask the source for: everything, with the stored snapshot when the source reuses
+    /// values from it.
+    async fn list_request(&self, setup: &SourceSetup) -> Result<ListRequest, SyncError> {
+        if !setup.adapter.capabilities().reads_previous {
+            return Ok(ListRequest::all());
+        }
+        let previous = self.store.snapshot(setup.adapter.source_id()).await?;
+        Ok(ListRequest::all().with_previous(previous.map(std::sync::Arc::new)))
     }
 
     /// Plans the sync of `setup`'s source from its cached snapshot, without applying.
@@ -310,12 +317,11 @@ impl Synchronizer {
     ) -> Result<(usize, SyncOutcome), SyncError> {
         self.recorded(setup, async {
             let source = setup.adapter.source_id().clone();
+            let request = self.list_request(setup).await?;
             self.store.begin_refresh(&source, Utc::now()).await?;
             let started = Instant::now();
             let (snapshot, users) = tokio::join!(
-                setup
-                    .adapter
-                    .snapshot_observed(ListRequest::all(), progress),
+                setup.adapter.snapshot_observed(request, progress),
                 self.store.users()
             );
             let snapshot = match (snapshot, users) {

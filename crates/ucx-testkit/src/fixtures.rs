@@ -51,6 +51,34 @@ pub async fn webex_directory(server: &MockServer) {
         .respond_with(json(file!("webex/organization.json")))
         .mount(server)
         .await;
+    Mock::given(path_regex(
+        "^/v1/(people|workspaces)/[^/]+/features/callRecording$",
+    ))
+    .respond_with(RecordingSettings)
+    .mount(server)
+    .await;
+}
+
+/// The call-recording External Identifier the test servers give the person or workspace `id`:
+/// `<last ten characters of the id, lower-cased>@64941297.int10.bcld.webex.com`.
+pub fn recording_external_id(id: &str) -> String {
+    let start = id.len().saturating_sub(10);
+    let local = id.get(start..).unwrap_or(id).to_ascii_lowercase();
+    format!("{local}@64941297.int10.bcld.webex.com")
+}
+
+/// `GET /v1/{people,workspaces}/{id}/features/callRecording`, from `call-recording.json` with
+/// the id's own External Identifier.
+struct RecordingSettings;
+
+impl wiremock::Respond for RecordingSettings {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let id = request.url.path().split('/').nth(3).unwrap_or_default();
+        json(&file!("webex/call-recording.json").replace(
+            "a34iidrh5o@64941297.int10.bcld.webex.com",
+            &recording_external_id(id),
+        ))
+    }
 }
 
 /// Webex people: five over two pages (`Link` to `after=P2`), or only the first three.

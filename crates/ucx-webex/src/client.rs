@@ -9,7 +9,7 @@ use futures::{FutureExt, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use ucx_http::paging::NextLinks;
 use ucx_http::{Call, HttpClient, HttpError, Response, StatusCode, TokenCache, Url, paging};
-use ucx_sync_core::{ErrorKind, SourceError};
+use ucx_sync_core::{ErrorKind, SourceError, SourceRecord};
 
 use crate::avatar::{Avatar, AvatarError};
 use crate::config::{ConfigError, WebexConfig};
@@ -359,6 +359,67 @@ impl WebexClient {
             .await
             .map(|(v, _)| v)
             .map_err(|e| e.into_source_error("read workspace numbers"))
+    }
+
+    /// The call-recording external identifier of a person or workspace (`owner` is `people` or
+    /// `workspaces`): what Control Hub shows under Call recording → call recording platform
+    /// information → External Identifier, and what recording integrations correlate calls
+    /// with. `None` for an entity without one (not a calling user: 404, or an empty value).
+    pub(crate) async fn recording_external_id(
+        &self,
+        owner: &str,
+        id: &str,
+    ) -> Result<Option<String>, SourceError> {
+        let url = self.url(&format!("{owner}/{id}/features/callRecording"), &[])?;
+        match self.http.get_json::<crate::wire::CallRecording>(url).await {
+            Ok((r, _)) => Ok(r
+                .external_identifier
+                .map(|x| x.trim().to_owned())
+                .filter(|x| !x.is_empty())),
+            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(None),
+            Err(e) => Err(e.into_source_error("read call recording settings")),
+        }
+    }
+
+    /// Fills `recordingExternalId` of the calling records in `records` (those with a location)
+    /// from `known` (by Webex id, from the previous snapshot) or, for the rest, one request each,
+    /// `lookup_concurrency` at a time. Returns how many were asked for.
+    pub(crate) async fn fill_recording_ids(
+        &self,
+        owner: &str,
+        records: &mut [SourceRecord],
+        known: &HashMap<String, String>,
+    ) -> Result<usize, SourceError> {
+        let n = self.config.lookup_concurrency.max(1);
+        let wanted: Vec<(usize, String)> = records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.attributes.first("location.name").is_some())
+            .filter_map(|(i, r)| Some((i, r.attributes.first("nativeUserId")?.to_owned())))
+            .collect();
+        let asked = wanted
+            .iter()
+            .filter(|(_, id)| !known.contains_key(id))
+            .count();
+        let found: Vec<(usize, Option<String>)> =
+            futures::stream::iter(wanted.into_iter().map(|(i, id)| async move {
+                match known.get(&id) {
+                    Some(x) => Ok((i, Some(x.clone()))),
+                    None => {
+                        Ok::<_, SourceError>((i, self.recording_external_id(owner, &id).await?))
+                    }
+                }
+            }))
+            .buffered(n)
+            .try_collect()
+            .await?;
+        for (i, x) in found {
+            if let Some(x) = x {
+                let r = &mut records[i];
+                r.attributes = r.attributes.with("recordingExternalId", [x]);
+            }
+        }
+        Ok(asked)
     }
 
     /// Decoded ids of workspaces owning a number of type FAX.

@@ -97,6 +97,11 @@ pub struct WebexConfig {
     pub fax_rule: FaxRule,
     /// Workspace number lookups in flight at once.
     pub lookup_concurrency: usize,
+    /// Read each calling person's and workspace's call-recording external identifier (one
+    /// request each, `lookup_concurrency` at a time, reused from the previous snapshot): the
+    /// default of PBX Username, Device name and Preferred Device name. Needs
+    /// `spark-admin:people_read`. On by default.
+    pub recording_ids: bool,
     /// The largest avatar fetched (bytes).
     pub avatar_max_bytes: usize,
     /// Transport settings.
@@ -120,6 +125,7 @@ impl WebexConfig {
             include_cx_queues: false,
             fax_rule: FaxRule::default(),
             lookup_concurrency: 4,
+            recording_ids: true,
             avatar_max_bytes: 200 * 1024,
             http: ClientOptions::default(),
         }

@@ -38,7 +38,9 @@ impl SourceAdapter for WebexFaxWorkspaces {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::new([ObjectKind::FaxWorkspace])
+        let mut c = Capabilities::new([ObjectKind::FaxWorkspace]);
+        c.reads_previous = self.client.config().recording_ids;
+        c
     }
 
     async fn check(&self) -> Result<(), SourceError> {
@@ -48,16 +50,24 @@ impl SourceAdapter for WebexFaxWorkspaces {
     fn list(&self, request: ListRequest) -> BoxStream<'static, Result<SourceRecord, SourceError>> {
         let client = self.client.clone();
         let wanted = request.kinds.is_empty() || request.kinds.contains(&ObjectKind::FaxWorkspace);
+        let known = crate::users::known_recording_ids(request.previous.as_deref());
         try_stream! {
             if !wanted {
                 return;
             }
             let (dir, org) = directory(&client).await?;
             let (fax, _others) = split_workspaces(&client).await?;
-            for (w, numbers) in client.numbers_of(fax).await? {
-                if let Some(r) = records::workspace(ObjectKind::FaxWorkspace, &w, &numbers, org.as_deref(), &dir) {
-                    yield r;
-                }
+            let mut records: Vec<SourceRecord> = client
+                .numbers_of(fax)
+                .await?
+                .iter()
+                .filter_map(|(w, numbers)| records::workspace(ObjectKind::FaxWorkspace, w, numbers, org.as_deref(), &dir))
+                .collect();
+            if client.config().recording_ids {
+                client.fill_recording_ids("workspaces", &mut records, &known).await?;
+            }
+            for r in records {
+                yield r;
             }
         }
         .boxed()

@@ -77,6 +77,22 @@ async fn users_directory(client: &WebexClient) -> Result<Directory, SourceError>
     Ok(dir)
 }
 
+/// Recording external identifiers of the previous snapshot, by Webex id: a re-sync asks only
+/// for the people and workspaces it has not seen with one.
+pub(crate) fn known_recording_ids(
+    previous: Option<&ucx_sync_core::Snapshot>,
+) -> std::collections::HashMap<String, String> {
+    previous
+        .into_iter()
+        .flat_map(|s| &s.records)
+        .filter_map(|r| {
+            let id = r.attributes.first("nativeUserId")?;
+            let x = r.attributes.first("recordingExternalId")?;
+            Some((id.to_owned(), x.to_owned()))
+        })
+        .collect()
+}
+
 /// Reads the name of an organisation met for the first time (a partner token lists people of
 /// several).
 async fn learn_org(
@@ -109,6 +125,7 @@ impl SourceAdapter for WebexUsers {
         let mut c = Capabilities::new([ObjectKind::User]);
         c.filter_push_down = true;
         c.max_page_size = Some(self.client.config().page_size);
+        c.reads_previous = self.client.config().recording_ids;
         c
     }
 
@@ -120,21 +137,33 @@ impl SourceAdapter for WebexUsers {
         let client = self.client.clone();
         let wanted = request.kinds.is_empty() || request.kinds.contains(&ObjectKind::User);
         let email = request.filter.as_ref().and_then(email_push_down);
+        let known = known_recording_ids(request.previous.as_deref());
         try_stream! {
             if !wanted {
                 return;
             }
             let mut dir = users_directory(&client).await?;
             let (mut people, mut skipped) = (client.people(email), [0usize; 2]);
+            let mut fetched = 0usize;
             while let Some(page) = people.next().await {
+                let mut records = Vec::new();
                 for person in page? {
                     learn_org(&client, &mut dir, person.org_id.as_deref()).await?;
                     match records::person(&person, &dir) {
-                        Ok(record) => yield record,
+                        Ok(record) => records.push(record),
                         Err(Skip::NoEmail) => skipped[0] += 1,
                         Err(Skip::NotAPerson) => skipped[1] += 1,
                     }
                 }
+                if client.config().recording_ids {
+                    fetched += client.fill_recording_ids("people", &mut records, &known).await?;
+                }
+                for record in records {
+                    yield record;
+                }
+            }
+            if client.config().recording_ids {
+                tracing::debug!(fetched, reused = known.len(), "recording external identifiers");
             }
             if skipped != [0, 0] {
                 tracing::info!(without_email = skipped[0], bots_and_apps = skipped[1], "people not imported");

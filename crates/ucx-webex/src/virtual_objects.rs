@@ -87,6 +87,7 @@ impl SourceAdapter for WebexVirtualObjects {
     fn capabilities(&self) -> Capabilities {
         let mut c = Capabilities::new(KINDS);
         c.max_page_size = Some(self.client.config().feature_page_size);
+        c.reads_previous = self.client.config().recording_ids;
         c
     }
 
@@ -96,6 +97,7 @@ impl SourceAdapter for WebexVirtualObjects {
 
     fn list(&self, request: ListRequest) -> BoxStream<'static, Result<SourceRecord, SourceError>> {
         let client = self.client.clone();
+        let known = crate::users::known_recording_ids(request.previous.as_deref());
         let wants = move |k: ObjectKind| request.kinds.is_empty() || request.kinds.contains(&k);
         try_stream! {
             if !KINDS.iter().any(|k| wants(*k)) {
@@ -158,10 +160,17 @@ impl SourceAdapter for WebexVirtualObjects {
             }
             if wants(ObjectKind::Workspace) {
                 let (_fax, others) = split_workspaces(&client).await?;
-                for (w, numbers) in client.numbers_of(others).await? {
-                    if let Some(r) = records::workspace(ObjectKind::Workspace, &w, &numbers, org, &dir) {
-                        yield r;
-                    }
+                let mut records: Vec<SourceRecord> = client
+                    .numbers_of(others)
+                    .await?
+                    .iter()
+                    .filter_map(|(w, numbers)| records::workspace(ObjectKind::Workspace, w, numbers, org, &dir))
+                    .collect();
+                if client.config().recording_ids {
+                    client.fill_recording_ids("workspaces", &mut records, &known).await?;
+                }
+                for r in records {
+                    yield r;
                 }
             }
         }

@@ -259,6 +259,15 @@ pub(crate) struct LineNumber {
     pub primary: Option<bool>,
 }
 
+/// `GET /people/{id}/features/callRecording` (and the workspace equivalent): the one field
+/// read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct CallRecording {
+    #[serde(deserialize_with = "loose_string")]
+    pub external_identifier: Option<String>,
+}
+
 /// `GET /workspaces` item.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]

@@ -37,14 +37,6 @@ async fn mount_first_page(server: &MockServer, link: &str) {
         .await;
 }
 
-async fn full_server() -> MockServer {
-    let server = MockServer::start().await;
-    mount_directory(&server).await;
-    mount_people(&server).await;
-    mock::mount_catch_all(&server).await;
-    server
-}
-
 #[tokio::test]
 async fn people_are_read_over_all_pages_with_the_attributes_the_rules_use() {
     let server = full_server().await;

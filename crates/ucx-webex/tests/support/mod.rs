@@ -44,6 +44,15 @@ pub async fn mount_directory(server: &MockServer) {
     ucx_testkit::fixtures::webex_directory(server).await;
 }
 
+/// The directory and both people pages, anything else answered 500.
+pub async fn full_server() -> MockServer {
+    let server = MockServer::start().await;
+    mount_directory(&server).await;
+    mount_people(&server).await;
+    ucx_testkit::mock::mount_catch_all(&server).await;
+    server
+}
+
 /// The two people pages; the next link keeps every parameter.
 pub async fn mount_people(server: &MockServer) {
     ucx_testkit::fixtures::webex_people(server, true).await;
