@@ -5,7 +5,8 @@
 //!
 //! One server answers all three APIs:
 //! - Webex: `GET /v1/people` (callingData shape, `Link: rel="next"` paging on `max`/`after`),
-//!   `/v1/locations`, `/v1/telephony/config/locations`, `/v1/organizations/{id}`, and the
+//!   `/v1/locations`, `/v1/telephony/config/locations`, `/v1/organizations/{id}`, each
+//!   person's `/v1/people/{id}/features/callRecording`, and the
 //!   virtual objects: hunt groups, call queues, auto attendants and virtual lines
 //!   (`start`/`max` paging with `Link: rel="next"`), with no workspaces;
 //! - CUCM AXL: `POST /axl/` for `listUser` (`skip`/`first`), `executeSQLQuery` (devices and
@@ -178,6 +179,13 @@ pub async fn serve(listener: TcpListener, tenant: Tenant) -> Served {
             overlapping: tenant.overlapping,
             esn: tenant.esn,
         })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(
+            "^/v1/(people|workspaces)/[^/]+/features/callRecording$",
+        ))
+        .respond_with(throttled(Box::new(webex::Recording)))
         .mount(&server)
         .await;
     for kind in webex::FeatureKind::ALL {

@@ -110,6 +110,24 @@ fn person(out: &mut String, i: usize, org: &str, location: &str, extension: usiz
     );
 }
 
+/// `GET /v1/people/{id}/features/callRecording`: the call-recording settings, with an External
+/// Identifier of the person's own (the last ten characters of the id, lower-cased).
+pub(crate) struct Recording;
+
+impl Respond for Recording {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let id = request.url.path().split('/').nth(3).unwrap_or_default();
+        let local = id
+            .get(id.len().saturating_sub(10)..)
+            .unwrap_or(id)
+            .to_ascii_lowercase();
+        let body = format!(
+            r#"{{"enabled":true,"record":"Always","recordVoicemailEnabled":false,"startStopAnnouncementEnabled":false,"notification":{{"type":"None","enabled":false}},"repeat":{{"interval":15,"enabled":false}},"serviceProvider":"Imagicle Recording","externalGroup":"64941297","externalIdentifier":"{local}@64941297.int10.bcld.webex.com"}}"#
+        );
+        ResponseTemplate::new(200).set_body_raw(body, "application/json")
+    }
+}
+
 /// The kinds of virtual object served, each from its own list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FeatureKind {
