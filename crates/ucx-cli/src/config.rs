@@ -51,6 +51,18 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    fn is_webex(self) -> bool {
+        matches!(self, Kind::WebexUsers | Kind::WebexVirtual | Kind::WebexFax)
+    }
+
+    fn is_cucm(self) -> bool {
+        self == Kind::Cucm
+    }
+
+    fn is_entra(self) -> bool {
+        self == Kind::Entra
+    }
+
     /// The built-in rule set of the kind.
     pub(crate) fn rules(self) -> &'static str {
         match self {
@@ -75,7 +87,7 @@ impl Kind {
 }
 
 /// `[[sources]]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SourceSection {
     pub name: String,
@@ -89,7 +101,29 @@ pub(crate) struct SourceSection {
     pub client_secret: Option<String>,
     pub refresh_token: Option<String>,
     pub include_cx_queues: Option<bool>,
+    /// Partner administrators: send `orgId` with every request.
+    pub send_org_id: Option<bool>,
+    /// Partner administrators: one source per organisation, named `<name>/<org id>`.
+    pub org_ids: Option<Vec<String>>,
+    /// The organisation name, instead of reading it.
+    pub organization_name: Option<String>,
+    /// Join each person's SCIM `externalId`.
+    pub external_id: Option<bool>,
+    /// Which workspaces are fax workspaces.
+    pub fax_rule: Option<FaxRuleSection>,
+    /// Read call-recording External Identifiers (default on).
+    pub recording_ids: Option<bool>,
+    /// Per-record lookups (recording ids, workspace numbers) in flight at once.
+    pub lookup_concurrency: Option<usize>,
+    /// Page size of the feature lists (hunt groups, queues, …).
+    pub feature_page_size: Option<usize>,
     // CUCM
+    /// The AXL schema version tried first (`11.0` … `15.0`).
+    pub version: Option<String>,
+    /// Read each user's associated devices (default on).
+    pub devices: Option<bool>,
+    /// Check a `listUser` fill by pkid keyset and fetch users it missed (default on).
+    pub verify_fill: Option<bool>,
     pub username: Option<String>,
     pub password: Option<String>,
     pub email_domain: Option<String>,
@@ -101,7 +135,19 @@ pub(crate) struct SourceSection {
     pub groups: Option<Vec<String>>,
     pub application: Option<String>,
     pub transitive: Option<bool>,
+    /// `global`, `us-gov`, `us-gov-dod` or `china`.
+    pub cloud: Option<String>,
+    pub include_guests: Option<bool>,
+    pub include_disabled: Option<bool>,
     // Every source
+    /// An HTTP(S) proxy for this source (else `HTTPS_PROXY`/`NO_PROXY` apply).
+    pub proxy: Option<String>,
+    /// Extra CA certificates (PEM files) trusted besides the system's, for TLS-inspecting
+    /// proxies and company CAs.
+    #[serde(default)]
+    pub extra_ca: Vec<PathBuf>,
+    /// Requests in flight at once to the API host.
+    pub max_concurrency: Option<usize>,
     pub page_size: Option<usize>,
     pub filter: Option<String>,
     pub rules: Option<PathBuf>,
@@ -117,8 +163,20 @@ pub(crate) struct SourceSection {
     pub unique: Vec<UniqueRule>,
 }
 
+/// `[sources.fax_rule]`: a workspace is a fax workspace when any enabled test matches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FaxRuleSection {
+    /// It owns a number of type FAX (default on).
+    pub fax_number: Option<bool>,
+    /// A regular expression its display name matches.
+    pub name: Option<String>,
+    /// A regular expression its notes match.
+    pub notes: Option<String>,
+}
+
 /// `[sources.guard]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GuardSection {
     pub max_deletes: Option<usize>,
@@ -165,6 +223,8 @@ pub(crate) fn load(path: &Path) -> Result<(FileConfig, PathBuf), ConfigError> {
         message: e.message().to_owned(),
     })?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut config = config;
+    config.sources = expand_organisations(config.sources).map_err(|m| ConfigError::at(path, m))?;
     let mut names = std::collections::HashSet::new();
     for (i, s) in config.sources.iter().enumerate() {
         let at = |m: String| ConfigError::at(path, format!("sources[{i}] ({}): {m}", s.name));
@@ -185,6 +245,7 @@ pub(crate) fn load(path: &Path) -> Result<(FileConfig, PathBuf), ConfigError> {
                 )));
             }
         }
+        options(s, &dir).map_err(&at)?;
         if let Some(f) = &s.filter {
             filter(s.kind, f).map_err(at)?;
         }
@@ -203,6 +264,153 @@ pub(crate) fn load(path: &Path) -> Result<(FileConfig, PathBuf), ConfigError> {
         }
     }
     Ok((config, dir))
+}
+
+/// One source per organisation of `org_ids`, named `<name>/<org id>`, each with its `org_id`
+/// and `send_org_id` (a partner administrator's token reads every customer's organisation).
+fn expand_organisations(sources: Vec<SourceSection>) -> Result<Vec<SourceSection>, String> {
+    let mut out = Vec::with_capacity(sources.len());
+    for s in sources {
+        let Some(orgs) = s.org_ids.clone() else {
+            out.push(s);
+            continue;
+        };
+        let at = |m: &str| format!("source {}: {m}", s.name);
+        if !s.kind.is_webex() {
+            return Err(at("`org_ids` is a Webex key"));
+        }
+        if s.org_id.is_some() {
+            return Err(at("`org_ids` and `org_id` exclude each other"));
+        }
+        if orgs.is_empty() {
+            return Err(at("`org_ids` is empty"));
+        }
+        for org in orgs {
+            let mut one = s.clone();
+            one.name = format!("{}/{org}", s.name);
+            one.org_id = Some(org);
+            one.org_ids = None;
+            one.send_org_id = Some(s.send_org_id.unwrap_or(true));
+            out.push(one);
+        }
+    }
+    Ok(out)
+}
+
+/// The keys that belong to one kind of source only, by kind.
+const KIND_KEYS: &[(&str, fn(Kind) -> bool)] = &[
+    ("send_org_id", Kind::is_webex),
+    ("organization_name", Kind::is_webex),
+    ("external_id", Kind::is_webex),
+    ("fax_rule", Kind::is_webex),
+    ("recording_ids", Kind::is_webex),
+    ("lookup_concurrency", Kind::is_webex),
+    ("feature_page_size", Kind::is_webex),
+    ("version", Kind::is_cucm),
+    ("devices", Kind::is_cucm),
+    ("verify_fill", Kind::is_cucm),
+    ("cloud", Kind::is_entra),
+    ("include_guests", Kind::is_entra),
+    ("include_disabled", Kind::is_entra),
+];
+
+/// Checks the connector options of a section: each belongs to its kind, and each value is one
+/// the connector accepts. Errors name the key.
+fn options(s: &SourceSection, dir: &Path) -> Result<(), String> {
+    let given = [
+        ("send_org_id", s.send_org_id.is_some()),
+        ("organization_name", s.organization_name.is_some()),
+        ("external_id", s.external_id.is_some()),
+        ("fax_rule", s.fax_rule.is_some()),
+        ("recording_ids", s.recording_ids.is_some()),
+        ("lookup_concurrency", s.lookup_concurrency.is_some()),
+        ("feature_page_size", s.feature_page_size.is_some()),
+        ("version", s.version.is_some()),
+        ("devices", s.devices.is_some()),
+        ("verify_fill", s.verify_fill.is_some()),
+        ("cloud", s.cloud.is_some()),
+        ("include_guests", s.include_guests.is_some()),
+        ("include_disabled", s.include_disabled.is_some()),
+    ];
+    for (key, set) in given {
+        let belongs = KIND_KEYS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .is_some_and(|(_, of)| of(s.kind));
+        if set && !belongs {
+            return Err(format!(
+                "`{key}` is not a key of a {} source",
+                s.kind.rules()
+            ));
+        }
+    }
+    if let Some(f) = &s.fax_rule {
+        ucx_webex::FaxRule::from_patterns(
+            f.fax_number.unwrap_or(true),
+            f.name.as_deref(),
+            f.notes.as_deref(),
+        )
+        .map_err(|e| format!("`{}`: {}", e.key, e.message))?;
+    }
+    if let Some(v) = &s.version {
+        ucx_cucm::AxlVersion::parse(v).ok_or_else(|| {
+            format!("`version`: {v:?} is not an AXL version this connector speaks (11.0, 11.5, 12.0, 12.5, 14.0, 15.0)")
+        })?;
+    }
+    if let Some(c) = &s.cloud {
+        cloud(c)?;
+    }
+    for (key, n) in [
+        ("lookup_concurrency", s.lookup_concurrency),
+        ("feature_page_size", s.feature_page_size),
+        ("max_concurrency", s.max_concurrency),
+    ] {
+        if n == Some(0) {
+            return Err(format!("`{key}` must be at least 1"));
+        }
+    }
+    if let Some(p) = &s.proxy {
+        ucx_http::Url::parse(p).map_err(|e| format!("`proxy`: {p:?} is not a URL: {e}"))?;
+    }
+    for f in &s.extra_ca {
+        let path = dir.join(f);
+        if !path.is_file() {
+            return Err(format!("`extra_ca`: {} is not a file", path.display()));
+        }
+    }
+    Ok(())
+}
+
+/// An Entra cloud by its configuration name.
+fn cloud(name: &str) -> Result<ucx_entra::Cloud, String> {
+    Ok(match name {
+        "global" => ucx_entra::Cloud::Global,
+        "us-gov" => ucx_entra::Cloud::UsGov,
+        "us-gov-dod" => ucx_entra::Cloud::UsGovDod,
+        "china" => ucx_entra::Cloud::China,
+        other => {
+            return Err(format!(
+                "`cloud`: {other:?} is not one of global, us-gov, us-gov-dod, china"
+            ));
+        }
+    })
+}
+
+/// The HTTP options of a section: proxy, extra CAs, concurrency.
+fn http_options(
+    s: &SourceSection,
+    dir: &Path,
+    mut o: ucx_http::ClientOptions,
+) -> ucx_http::ClientOptions {
+    if let Some(p) = &s.proxy {
+        o.proxy = Some(p.clone());
+    }
+    o.extra_ca_files
+        .extend(s.extra_ca.iter().map(|f| dir.join(f)));
+    if let Some(n) = s.max_concurrency {
+        o.max_concurrency_per_host = n;
+    }
+    o
 }
 
 /// Parses a source's filter and compiles it with the kind's schema, so a sync matches exactly
@@ -251,7 +459,7 @@ fn required<'a>(key: &str, v: &'a Option<String>) -> Result<&'a str, String> {
 }
 
 /// The adapter of a source section, with its secrets read.
-pub(crate) fn adapter(s: &SourceSection) -> Result<Arc<dyn SourceAdapter>, String> {
+pub(crate) fn adapter(s: &SourceSection, dir: &Path) -> Result<Arc<dyn SourceAdapter>, String> {
     let cfg_err = |e: ucx_sync_core::ConfigError| e.to_string();
     Ok(match s.kind {
         Kind::WebexUsers | Kind::WebexVirtual | Kind::WebexFax => {
@@ -276,6 +484,31 @@ pub(crate) fn adapter(s: &SourceSection) -> Result<Arc<dyn SourceAdapter>, Strin
                 c.min_page_size = c.min_page_size.min(n);
             }
             c.include_cx_queues = s.include_cx_queues.unwrap_or(false);
+            if let Some(b) = s.send_org_id {
+                c.send_org_id = b;
+            }
+            c.organization_name = s.organization_name.clone();
+            if let Some(b) = s.external_id {
+                c.include_external_id = b;
+            }
+            if let Some(f) = &s.fax_rule {
+                c.fax_rule = ucx_webex::FaxRule::from_patterns(
+                    f.fax_number.unwrap_or(true),
+                    f.name.as_deref(),
+                    f.notes.as_deref(),
+                )
+                .map_err(cfg_err)?;
+            }
+            if let Some(b) = s.recording_ids {
+                c.recording_ids = b;
+            }
+            if let Some(n) = s.lookup_concurrency {
+                c.lookup_concurrency = n;
+            }
+            if let Some(n) = s.feature_page_size {
+                c.feature_page_size = n;
+            }
+            c.http = http_options(s, dir, c.http);
             match s.kind {
                 Kind::WebexUsers => Arc::new(ucx_webex::WebexUsers::new(c).map_err(cfg_err)?),
                 Kind::WebexVirtual => {
@@ -291,6 +524,16 @@ pub(crate) fn adapter(s: &SourceSection) -> Result<Arc<dyn SourceAdapter>, Strin
                 secret("password", s.password.as_ref())?,
             );
             c.email_domain = s.email_domain.clone();
+            if let Some(v) = s.version.as_deref().and_then(ucx_cucm::AxlVersion::parse) {
+                c.version = v;
+            }
+            if let Some(b) = s.devices {
+                c.devices = b;
+            }
+            if let Some(b) = s.verify_fill {
+                c.verify_fill = b;
+            }
+            c.http = http_options(s, dir, c.http);
             if let Some(n) = s.page_size {
                 c.page_size = n as u64;
                 c.min_page_size = c.min_page_size.min(n as u64);
@@ -314,6 +557,16 @@ pub(crate) fn adapter(s: &SourceSection) -> Result<Arc<dyn SourceAdapter>, Strin
             c.graph_url = s.base_url.clone();
             c.authority_url = s.authority_url.clone();
             c.transitive = s.transitive.unwrap_or(true);
+            if let Some(name) = &s.cloud {
+                c.cloud = cloud(name)?;
+            }
+            if let Some(b) = s.include_guests {
+                c.include_guests = b;
+            }
+            if let Some(b) = s.include_disabled {
+                c.include_disabled = b;
+            }
+            c.http = http_options(s, dir, c.http);
             if let Some(n) = s.page_size {
                 c.page_size = n;
             }
@@ -333,7 +586,7 @@ pub(crate) fn setup(s: &SourceSection, dir: &Path) -> Result<SourceSetup, String
     let g = &s.guard;
     let defaults = Guard::default();
     Ok(SourceSetup {
-        adapter: adapter(s)?,
+        adapter: adapter(s, dir)?,
         filter,
         mapper: Arc::new(rules(s, dir)?),
         diff: DiffOptions {

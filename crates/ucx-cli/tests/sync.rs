@@ -424,3 +424,118 @@ async fn run_once_syncs_each_source_once_and_a_failed_read_deletes_nothing() {
         "the previous snapshot and the five users are kept: {text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_connector_option_has_a_key_that_config_check_validates() {
+    let server = MockServer::start().await;
+    let d = dir("options");
+    std::fs::write(d.join("proxy-ca.pem"), "not checked until used").unwrap();
+    // Every Webex key, accepted.
+    let file = write_config(
+        &d,
+        &server,
+        r#"send_org_id = true
+organization_name = "Example Corp"
+external_id = true
+recording_ids = false
+lookup_concurrency = 8
+feature_page_size = 200
+include_cx_queues = true
+proxy = "http://proxy.example.com:3128"
+extra_ca = ["proxy-ca.pem"]
+max_concurrency = 2
+fax_rule = { fax_number = true, name = "(?i)fax", notes = "ATA port" }"#,
+    );
+    let out = ucx(&file).args(["config", "check"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Each bad value names its key.
+    for (extra, key) in [
+        (r#"fax_rule = { name = "(unclosed" }"#, "fax_rule.name"),
+        (
+            r#"version = "15.0""#,
+            "`version` is not a key of a webex-users source",
+        ),
+        (
+            "lookup_concurrency = 0",
+            "`lookup_concurrency` must be at least 1",
+        ),
+        (r#"proxy = "not a url""#, "`proxy`"),
+        (r#"extra_ca = ["missing.pem"]"#, "`extra_ca`"),
+        (
+            r#"org_ids = ["a", "b"]"#,
+            "`org_ids` and `org_id` exclude each other",
+        ),
+    ] {
+        let file = write_config(&d, &server, extra);
+        let out = ucx(&file).args(["config", "check"]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra}: {err}");
+        assert!(err.contains(key), "{extra}: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partner_source_lists_each_organisation_as_a_source_of_its_own() {
+    let server = MockServer::start().await;
+    let d = dir("partner");
+    let file = d.join("ucx-sync.toml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"[[sources]]
+name = "partner"
+kind = "webex-users"
+base_url = "{}/v1/"
+token = "env:WEBEX_TOKEN"
+org_ids = ["c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4", "0c2d8e5a-1111-4b7e-9c3d-2e4f6a8b0c1d"]
+
+[[sources]]
+name = "cucm"
+kind = "cucm"
+base_url = "cucm.example.com"
+username = "axl"
+password = "env:AXL_PASSWORD"
+version = "11.5"
+devices = false
+verify_fill = false
+"#,
+            server.uri()
+        ),
+    )
+    .unwrap();
+    let out = ucx(&file)
+        .env("AXL_PASSWORD", "secret")
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("3 sources"), "{text}");
+    // Each organisation is a source of its own name.
+    let out = ucx(&file)
+        .env("AXL_PASSWORD", "secret")
+        .args(["status"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in [
+        "partner/c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4",
+        "partner/0c2d8e5a-1111-4b7e-9c3d-2e4f6a8b0c1d",
+    ] {
+        assert!(text.contains(name), "{text}");
+    }
+}
