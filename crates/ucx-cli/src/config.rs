@@ -297,47 +297,45 @@ fn expand_organisations(sources: Vec<SourceSection>) -> Result<Vec<SourceSection
     Ok(out)
 }
 
-/// The keys that belong to one kind of source only, by kind.
-const KIND_KEYS: &[(&str, fn(Kind) -> bool)] = &[
-    ("send_org_id", Kind::is_webex),
-    ("organization_name", Kind::is_webex),
-    ("external_id", Kind::is_webex),
-    ("fax_rule", Kind::is_webex),
-    ("recording_ids", Kind::is_webex),
-    ("lookup_concurrency", Kind::is_webex),
-    ("feature_page_size", Kind::is_webex),
-    ("version", Kind::is_cucm),
-    ("devices", Kind::is_cucm),
-    ("verify_fill", Kind::is_cucm),
-    ("cloud", Kind::is_entra),
-    ("include_guests", Kind::is_entra),
-    ("include_disabled", Kind::is_entra),
-];
+/// Whether a key belongs to a kind of source.
+type KindTest = fn(Kind) -> bool;
 
 /// Checks the connector options of a section: each belongs to its kind, and each value is one
 /// the connector accepts. Errors name the key.
 fn options(s: &SourceSection, dir: &Path) -> Result<(), String> {
-    let given = [
-        ("send_org_id", s.send_org_id.is_some()),
-        ("organization_name", s.organization_name.is_some()),
-        ("external_id", s.external_id.is_some()),
-        ("fax_rule", s.fax_rule.is_some()),
-        ("recording_ids", s.recording_ids.is_some()),
-        ("lookup_concurrency", s.lookup_concurrency.is_some()),
-        ("feature_page_size", s.feature_page_size.is_some()),
-        ("version", s.version.is_some()),
-        ("devices", s.devices.is_some()),
-        ("verify_fill", s.verify_fill.is_some()),
-        ("cloud", s.cloud.is_some()),
-        ("include_guests", s.include_guests.is_some()),
-        ("include_disabled", s.include_disabled.is_some()),
+    let kind_keys: [(&str, bool, KindTest); 13] = [
+        ("send_org_id", s.send_org_id.is_some(), Kind::is_webex),
+        (
+            "organization_name",
+            s.organization_name.is_some(),
+            Kind::is_webex,
+        ),
+        ("external_id", s.external_id.is_some(), Kind::is_webex),
+        ("fax_rule", s.fax_rule.is_some(), Kind::is_webex),
+        ("recording_ids", s.recording_ids.is_some(), Kind::is_webex),
+        (
+            "lookup_concurrency",
+            s.lookup_concurrency.is_some(),
+            Kind::is_webex,
+        ),
+        (
+            "feature_page_size",
+            s.feature_page_size.is_some(),
+            Kind::is_webex,
+        ),
+        ("version", s.version.is_some(), Kind::is_cucm),
+        ("devices", s.devices.is_some(), Kind::is_cucm),
+        ("verify_fill", s.verify_fill.is_some(), Kind::is_cucm),
+        ("cloud", s.cloud.is_some(), Kind::is_entra),
+        ("include_guests", s.include_guests.is_some(), Kind::is_entra),
+        (
+            "include_disabled",
+            s.include_disabled.is_some(),
+            Kind::is_entra,
+        ),
     ];
-    for (key, set) in given {
-        let belongs = KIND_KEYS
-            .iter()
-            .find(|(k, _)| *k == key)
-            .is_some_and(|(_, of)| of(s.kind));
-        if set && !belongs {
+    for (key, set, belongs) in kind_keys {
+        if set && !belongs(s.kind) {
             return Err(format!(
                 "`{key}` is not a key of a {} source",
                 s.kind.rules()
