@@ -55,6 +55,10 @@ impl Kind {
         matches!(self, Kind::WebexUsers | Kind::WebexVirtual | Kind::WebexFax)
     }
 
+    fn has_pictures(self) -> bool {
+        matches!(self, Kind::WebexUsers | Kind::Entra)
+    }
+
     fn is_cucm(self) -> bool {
         self == Kind::Cucm
     }
@@ -117,6 +121,8 @@ pub(crate) struct SourceSection {
     pub lookup_concurrency: Option<usize>,
     /// Page size of the feature lists (hunt groups, queues, …).
     pub feature_page_size: Option<usize>,
+    /// Webex users and Entra: store each user's picture with the user (default on).
+    pub pictures: Option<bool>,
     // CUCM
     /// The AXL schema version tried first (`11.0` … `15.0`).
     pub version: Option<String>,
@@ -303,7 +309,8 @@ type KindTest = fn(Kind) -> bool;
 /// Checks the connector options of a section: each belongs to its kind, and each value is one
 /// the connector accepts. Errors name the key.
 fn options(s: &SourceSection, dir: &Path) -> Result<(), String> {
-    let kind_keys: [(&str, bool, KindTest); 13] = [
+    let kind_keys: [(&str, bool, KindTest); 14] = [
+        ("pictures", s.pictures.is_some(), Kind::has_pictures),
         ("send_org_id", s.send_org_id.is_some(), Kind::is_webex),
         (
             "organization_name",
@@ -500,6 +507,9 @@ pub(crate) fn adapter(s: &SourceSection, dir: &Path) -> Result<Arc<dyn SourceAda
             if let Some(b) = s.recording_ids {
                 c.recording_ids = b;
             }
+            if let Some(b) = s.pictures {
+                c.pictures = b;
+            }
             if let Some(n) = s.lookup_concurrency {
                 c.lookup_concurrency = n;
             }
@@ -563,6 +573,9 @@ pub(crate) fn adapter(s: &SourceSection, dir: &Path) -> Result<Arc<dyn SourceAda
             }
             if let Some(b) = s.include_disabled {
                 c.include_disabled = b;
+            }
+            if let Some(b) = s.pictures {
+                c.pictures = b;
             }
             c.http = http_options(s, dir, c.http);
             if let Some(n) = s.page_size {

@@ -398,7 +398,51 @@ fn read_plan(file: &Path) -> Result<Plan, Failure> {
 /// Plans and applies one source; a guard stop prints the plan's summary and exits 3, a plan
 /// that left records or values unapplied exits 4 after applying the rest.
 pub(crate) async fn apply(sync: &Synchronizer, setup: &SourceSetup) -> Result<Plan, Failure> {
-    report(sync.sync(setup).await)
+    let result = report(sync.sync(setup).await);
+    with_pictures(sync, setup, setup.adapter.source_id().as_str(), result).await
+}
+
+/// After a sync that was not stopped: stores the users' pictures. Pictures not stored make
+/// the run partial (exit 4), as records not applied do; a failure already there wins.
+async fn with_pictures<T>(
+    sync: &Synchronizer,
+    setup: &SourceSetup,
+    name: &str,
+    result: Result<T, Failure>,
+) -> Result<T, Failure> {
+    if !matches!(result, Ok(_) | Err(Failure::Partial(_))) || setup.adapter.pictures().is_none() {
+        return result;
+    }
+    let pictures = match sync.sync_pictures(setup).await {
+        Ok(r) => {
+            if r.stored + r.unchanged + r.removed + r.failed.len() > 0 {
+                println!(
+                    "{name}: pictures: {} stored, {} unchanged, {} removed, {} not stored",
+                    r.stored,
+                    r.unchanged,
+                    r.removed,
+                    r.failed.len()
+                );
+            }
+            for (key, why) in &r.failed {
+                println!("  ! {key}: picture not stored: {why}");
+            }
+            if r.failed.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure::Partial(format!(
+                    "{name}: {} pictures not stored",
+                    r.failed.len()
+                )))
+            }
+        }
+        Err(e) => Err(runtime(format!("{name}: pictures: {}", chain(&e)))),
+    };
+    match (result, pictures) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Err(f), Ok(())) | (Err(f @ Failure::Partial(_)), Err(_)) | (Ok(_), Err(f)) => Err(f),
+        (Err(_), Err(f)) => Err(f),
+    }
 }
 
 /// Prints how an apply ended and turns it into the exit code.
@@ -638,10 +682,11 @@ async fn run_pass(sync: &Synchronizer, setups: &[(String, SourceSetup)]) -> Resu
                     },
                     started.elapsed().as_secs_f64(),
                 );
-                match not_applied(&c) {
+                let result = match not_applied(&c) {
                     Some(text) => Err(Failure::Partial(format!("{name}: {text}"))),
                     None => Ok(()),
-                }
+                };
+                with_pictures(sync, setup, name, result).await
             }
             Err(SyncError::Guard { plan, source }) => {
                 let c = plan.counts;

@@ -186,6 +186,60 @@ impl GraphClient {
     }
 }
 
+/// Fetches Entra users' photos for the users database: the `picture` field holds the user's
+/// object id, whose photo URL never changes, so a stored photo is asked for again on every pass
+/// with its ETag (`If-None-Match`; an unchanged photo is a `304` without a body).
+#[derive(Debug, Clone)]
+pub struct EntraPictures {
+    pub(crate) client: GraphClient,
+}
+
+#[async_trait::async_trait]
+impl ucx_sync_core::PictureFetcher for EntraPictures {
+    async fn fetch(
+        &self,
+        reference: &str,
+        etag: Option<&str>,
+    ) -> Result<ucx_sync_core::Fetched, ucx_sync_core::PictureError> {
+        use ucx_sync_core::{Fetched, Picture, PictureError};
+        let fetch_error = |e: SourceError| PictureError::Fetch(Box::new(e));
+        let id = url_segment(reference);
+        let url = self
+            .client
+            .url(&format!("users/{id}/photo/$value"), &[])
+            .map_err(fetch_error)?;
+        let limit = self.client.config.picture_max_bytes;
+        let mut call = Call::get(url).limit_body(limit);
+        if let Some(tag) = etag
+            && let Ok(v) = ucx_http::header::HeaderValue::from_str(tag)
+        {
+            call = call.header("if-none-match", v);
+        }
+        match self.client.http.send(call).await {
+            Ok(resp) => {
+                let etag = resp
+                    .headers
+                    .get("etag")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                Picture::checked(resp.body, etag, limit).map(Fetched::Image)
+            }
+            Err(e) if e.status() == Some(StatusCode::NOT_MODIFIED) => Ok(Fetched::NotModified),
+            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(Fetched::Absent),
+            Err(HttpError::BodyTooLarge { .. }) => Err(PictureError::TooLarge { limit }),
+            Err(e) => Err(fetch_error(source_error(e, "read photo"))),
+        }
+    }
+
+    fn concurrency(&self) -> usize {
+        self.client.config.photo_concurrency
+    }
+
+    fn revalidates(&self) -> bool {
+        true
+    }
+}
+
 /// `text` percent-encoded for one path segment (user ids and UPNs: `#EXT#` of guests).
 pub(crate) fn url_segment(text: &str) -> String {
     text.bytes()

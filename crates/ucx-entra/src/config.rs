@@ -112,6 +112,12 @@ pub struct EntraConfig {
     pub page_size: usize,
     /// The largest photo fetched (bytes).
     pub photo_max_bytes: usize,
+    /// Store each user's photo with the user (`EntraUsers::pictures`); on by default.
+    pub pictures: bool,
+    /// The largest picture stored: 200 KB, the users database's limit (seed 000).
+    pub picture_max_bytes: usize,
+    /// Photo requests in flight at once.
+    pub photo_concurrency: usize,
     /// Transport settings.
     pub http: ClientOptions,
 }
@@ -136,6 +142,9 @@ impl EntraConfig {
             include_disabled: true,
             page_size: 999,
             photo_max_bytes: 4 * 1024 * 1024,
+            pictures: true,
+            picture_max_bytes: 200 * 1024,
+            photo_concurrency: 4,
             http: ClientOptions::default(),
         }
     }

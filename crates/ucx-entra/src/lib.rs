@@ -45,7 +45,7 @@ mod records;
 mod users;
 mod wire;
 
-pub use client::{GraphClient, Photo};
+pub use client::{EntraPictures, GraphClient, Photo};
 pub use config::{Cloud, ConfigError, EntraConfig, EntraCredential, Scope};
 pub use offline::parse_users_page;
 pub use pushdown::{odata_filter, odata_literal};

@@ -6,7 +6,8 @@
 //! One server answers all three APIs:
 //! - Webex: `GET /v1/people` (callingData shape, `Link: rel="next"` paging on `max`/`after`),
 //!   `/v1/locations`, `/v1/telephony/config/locations`, `/v1/organizations/{id}`, each
-//!   person's `/v1/people/{id}/features/callRecording`, and the
+//!   person's `/v1/people/{id}/features/callRecording` and avatar (`/avatars/…`, on the same
+//!   server, so nothing leaves loopback), and the
 //!   virtual objects: hunt groups, call queues, auto attendants and virtual lines
 //!   (`start`/`max` paging with `Link: rel="next"`), with no workspaces;
 //! - CUCM AXL: `POST /axl/` for `listUser` (`skip`/`first`), `executeSQLQuery` (devices and
@@ -179,6 +180,13 @@ pub async fn serve(listener: TcpListener, tenant: Tenant) -> Served {
             overlapping: tenant.overlapping,
             esn: tenant.esn,
         })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/avatars/"))
+        .respond_with(throttled(Box::new(
+            ResponseTemplate::new(200).set_body_raw(webex::AVATAR_PNG.to_vec(), "image/png"),
+        )))
         .mount(&server)
         .await;
     Mock::given(method("GET"))

@@ -79,7 +79,7 @@ impl Respond for People {
             } else {
                 format!("{extension:07}")
             };
-            person(&mut body, i, &org, location, extension, &esn);
+            person(&mut body, &self.base, i, &org, location, extension, &esn);
         }
         body.push_str("]}");
         let mut answer = ResponseTemplate::new(200).set_body_raw(body, "application/json");
@@ -98,7 +98,15 @@ impl Respond for People {
 }
 
 /// Person `i` with calling data, about 1.4 KB as Webex answers it.
-fn person(out: &mut String, i: usize, org: &str, location: &str, extension: usize, esn: &str) {
+fn person(
+    out: &mut String,
+    base: &str,
+    i: usize,
+    org: &str,
+    location: &str,
+    extension: usize,
+    esn: &str,
+) {
     // Phone numbers are unique per person, as in a real organisation (up to ten million people).
     let n = i;
     let d = i % 50;
@@ -106,9 +114,12 @@ fn person(out: &mut String, i: usize, org: &str, location: &str, extension: usiz
     // Writing to a String cannot fail.
     let _ = write!(
         out,
-        r#"{{"id":"{person_id}","emails":["user{i}@example.com"],"phoneNumbers":[{{"type":"work","value":"+1303{n:07}","primary":true}},{{"type":"work_extension","value":"{esn}","primary":false}},{{"type":"mobile","value":"+1 720 {n:07}","primary":false}}],"extension":"{extension:07}","locationId":"{location}","displayName":"User {i} Example","nickName":"U{i}","firstName":"User{i}","lastName":"Example","avatar":"https://avatar-prod-us-east-2.webexcontent.com/Avtr~V1~{org}/V1~{i}~1600","orgId":"{org}","roles":[],"licenses":["Y2lzY29zcGFyazovL3VzL0xJQ0VOU0UvNDJhNjE0OGUtNjMwNy01ZTYyLTg0MzAtMDEyZmY1YjY2MWUx","Y2lzY29zcGFyazovL3VzL0xJQ0VOU0UvYzA2Zjg0MTEtNGQ5Ny01NmNhLWI0ZGItMmYyZjU1Y2ZhYzc0"],"department":"Dept {d}","manager":"Manager {d}","title":"Engineer","addresses":[{{"type":"work","country":"US","locality":"Denver","region":"CO","streetAddress":"{i} Example Plaza","postalCode":"80202"}}],"created":"2024-02-12T16:04:11.123Z","lastModified":"2025-09-30T08:15:42.517Z","timezone":"America/Denver","siteUrls":["example.webex.com#attendee"],"sipAddresses":[{{"type":"cloud-calling","value":"user{i}@example.calls.webex.com","primary":true}}],"invitePending":false,"loginEnabled":true,"type":"person"}}"#
+        r#"{{"id":"{person_id}","emails":["user{i}@example.com"],"phoneNumbers":[{{"type":"work","value":"+1303{n:07}","primary":true}},{{"type":"work_extension","value":"{esn}","primary":false}},{{"type":"mobile","value":"+1 720 {n:07}","primary":false}}],"extension":"{extension:07}","locationId":"{location}","displayName":"User {i} Example","nickName":"U{i}","firstName":"User{i}","lastName":"Example","avatar":"{base}/avatars/Avtr~V1~{org}/V1~{i}~1600","orgId":"{org}","roles":[],"licenses":["Y2lzY29zcGFyazovL3VzL0xJQ0VOU0UvNDJhNjE0OGUtNjMwNy01ZTYyLTg0MzAtMDEyZmY1YjY2MWUx","Y2lzY29zcGFyazovL3VzL0xJQ0VOU0UvYzA2Zjg0MTEtNGQ5Ny01NmNhLWI0ZGItMmYyZjU1Y2ZhYzc0"],"department":"Dept {d}","manager":"Manager {d}","title":"Engineer","addresses":[{{"type":"work","country":"US","locality":"Denver","region":"CO","streetAddress":"{i} Example Plaza","postalCode":"80202"}}],"created":"2024-02-12T16:04:11.123Z","lastModified":"2025-09-30T08:15:42.517Z","timezone":"America/Denver","siteUrls":["example.webex.com#attendee"],"sipAddresses":[{{"type":"cloud-calling","value":"user{i}@example.calls.webex.com","primary":true}}],"invitePending":false,"loginEnabled":true,"type":"person"}}"#
     );
 }
+
+/// Every avatar URL: a 4×4 PNG.
+pub(crate) const AVATAR_PNG: &[u8] = include_bytes!("../../../fixtures/webex/avatar.png");
 
 /// `GET /v1/people/{id}/features/callRecording`: the call-recording settings, with an External
 /// Identifier of the person's own (the last ten characters of the id, lower-cased).

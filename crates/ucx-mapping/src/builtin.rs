@@ -247,6 +247,8 @@ pub(crate) const ENTRA: &[Row] = &[
         "mail | userPrincipalName",
     ),
     ("microsoft_uri", "every_time", "userPrincipalName"),
+    // The user's photo, `/users/{id}/photo/$value`, stored beside the user.
+    ("picture", "every_time", "id"),
     ("title", "keep", ""),
 ];
 

@@ -53,6 +53,17 @@ const MIGRATIONS: &[&str] = &[
     // 3: the apply lock is a lease: a holder id (not a pid, which a restarted container's PID 1
     // shares with its dead predecessor) and an expiry, after which another apply takes it.
     "ALTER TABLE apply_locks ADD COLUMN expires TEXT;",
+    // 4: users' pictures, the image itself beside the user (seed 000: at most 200 KB, png,
+    // jpeg or bmp), so the users table and the diff only carry the short reference.
+    "CREATE TABLE pictures (
+        user_id   INTEGER PRIMARY KEY,
+        reference TEXT NOT NULL,
+        format    TEXT NOT NULL,
+        etag      TEXT,
+        sha256    TEXT NOT NULL,
+        size      INTEGER NOT NULL,
+        bytes     BLOB NOT NULL
+    );",
 ];
 
 /// The schema version this build writes.

@@ -4,11 +4,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use ucx_sync_core::{
-    Fields, ObjectKind, Plan, RunRecord, RunStatus, Snapshot, SnapshotState, SourceId,
-    SourceRecord, StoreError, SyncKey, User, UserId, UserStore,
+    Fields, ImageFormat, ObjectKind, PictureChanges, PictureIndex, PictureMeta, Plan, RunRecord,
+    RunStatus, Snapshot, SnapshotState, SourceId, SourceRecord, StoreError, SyncKey, User, UserId,
+    UserStore,
 };
 
 use crate::schema::migrate;
@@ -22,6 +24,36 @@ fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> Result<Option<&'r str>, Store
     r.get_ref(i)
         .and_then(|v| v.as_str_or_null().map_err(Into::into))
         .map_err(|e| backend("read users", e))
+}
+
+/// A picture's record from its columns.
+fn picture_meta(
+    reference: String,
+    format: &str,
+    etag: Option<String>,
+    sha256: String,
+    size: i64,
+) -> Result<PictureMeta, StoreError> {
+    Ok(PictureMeta {
+        reference,
+        format: image_format(format)?,
+        etag,
+        sha256,
+        size: size as usize,
+    })
+}
+
+/// A stored picture format.
+fn image_format(text: &str) -> Result<ImageFormat, StoreError> {
+    match text {
+        "png" => Ok(ImageFormat::Png),
+        "jpeg" => Ok(ImageFormat::Jpeg),
+        "bmp" => Ok(ImageFormat::Bmp),
+        other => Err(StoreError::Backend {
+            message: format!("a stored picture has the unknown format {other:?}"),
+            source: None,
+        }),
+    }
 }
 
 fn backend(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -450,6 +482,14 @@ impl UserStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(|e| backend("begin apply", e))?;
             apply_in(&tx, plan)?;
+            // A deleted or replaced user's picture goes with it.
+            if !plan.deletes.is_empty() || !plan.replaces.is_empty() {
+                tx.execute(
+                    "DELETE FROM pictures WHERE user_id NOT IN (SELECT id FROM users)",
+                    [],
+                )
+                .map_err(|e| backend("remove deleted users' pictures", e))?;
+            }
             tx.commit().map_err(|e| backend("commit apply", e))
         };
         let multi_thread = tokio::runtime::Handle::try_current()
@@ -651,6 +691,111 @@ impl UserStore for SqliteStore {
             )
             .map(|_| ())
             .map_err(|e| backend("record a run", e))
+        })
+        .await
+    }
+
+    async fn picture_index(&self, source: &SourceId) -> Result<PictureIndex, StoreError> {
+        let source = source.as_str().to_owned();
+        self.blocking(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT p.user_id, p.reference, p.format, p.etag, p.sha256, p.size
+                     FROM pictures p JOIN users u ON u.id = p.user_id WHERE u.owner = ?1",
+                )
+                .map_err(|e| backend("read pictures", e))?;
+            let rows = stmt
+                .query_map([source], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, i64>(5)?,
+                    ))
+                })
+                .map_err(|e| backend("read pictures", e))?;
+            let mut out = PictureIndex::new();
+            for row in rows {
+                let (id, reference, format, etag, sha256, size) =
+                    row.map_err(|e| backend("read pictures", e))?;
+                out.insert(
+                    UserId(id as u64),
+                    picture_meta(reference, &format, etag, sha256, size)?,
+                );
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn apply_pictures(&self, changes: &PictureChanges) -> Result<(), StoreError> {
+        let changes = changes.clone();
+        self.blocking(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| backend("begin pictures", e))?;
+            {
+                let mut remove = tx
+                    .prepare_cached("DELETE FROM pictures WHERE user_id = ?1")
+                    .map_err(|e| backend("remove a picture", e))?;
+                for id in &changes.remove {
+                    remove
+                        .execute([id.0 as i64])
+                        .map_err(|e| backend("remove a picture", e))?;
+                }
+                // Only for users still there: one deleted since the pass began is skipped.
+                let mut put = tx
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO pictures (user_id, reference, format, etag, sha256, size, bytes)
+                         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?1)",
+                    )
+                    .map_err(|e| backend("store a picture", e))?;
+                for (id, m, bytes) in &changes.store {
+                    put.execute(params![
+                        id.0 as i64,
+                        m.reference,
+                        m.format.as_str(),
+                        m.etag,
+                        m.sha256,
+                        m.size as i64,
+                        bytes.as_ref()
+                    ])
+                    .map_err(|e| backend("store a picture", e))?;
+                }
+            }
+            tx.commit().map_err(|e| backend("commit pictures", e))
+        })
+        .await
+    }
+
+    async fn picture(&self, user: UserId) -> Result<Option<(PictureMeta, Bytes)>, StoreError> {
+        self.blocking(move |c| {
+            let row = c
+                .query_row(
+                    "SELECT reference, format, etag, sha256, size, bytes FROM pictures WHERE user_id = ?1",
+                    [user.0 as i64],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, i64>(4)?,
+                            r.get::<_, Vec<u8>>(5)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(|e| backend("read a picture", e))?;
+            row.map(|(reference, format, etag, sha256, size, bytes)| {
+                Ok((
+                    picture_meta(reference, &format, etag, sha256, size)?,
+                    Bytes::from(bytes),
+                ))
+            })
+            .transpose()
         })
         .await
     }

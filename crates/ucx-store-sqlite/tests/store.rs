@@ -407,7 +407,7 @@ async fn a_snapshot_written_before_chunks_is_still_read() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP TABLE snapshot_chunks; ALTER TABLE apply_locks DROP COLUMN expires; PRAGMA user_version = 1;",
+            "DROP TABLE pictures; DROP TABLE snapshot_chunks; ALTER TABLE apply_locks DROP COLUMN expires; PRAGMA user_version = 1;",
         )
             .unwrap();
         conn.execute(
@@ -418,4 +418,44 @@ async fn a_snapshot_written_before_chunks_is_still_read() {
     }
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.snapshot(&s).await.unwrap(), Some(old));
+}
+
+#[tokio::test]
+async fn pictures_are_kept_beside_their_users_and_go_with_them() {
+    let s = src();
+    let path = temp_db("pictures");
+    let store = SqliteStore::open(&path).unwrap();
+    store
+        .apply(&plan(
+            &[],
+            vec![want("ann", &[("picture", "https://example.com/a~1")], &[])],
+        ))
+        .await
+        .unwrap();
+    let ann = store.users().await.unwrap().remove(0);
+    let png = bytes::Bytes::from_static(b"\x89PNG\r\n\x1a\n0000");
+    let picture = Picture::checked(png.clone(), Some("\"v1\"".into()), 1024).unwrap();
+    let meta = PictureMeta::of("https://example.com/a~1", &picture);
+    store
+        .apply_pictures(&PictureChanges {
+            store: vec![(ann.id, meta.clone(), png.clone())],
+            remove: vec![],
+        })
+        .await
+        .unwrap();
+    // It survives reopening, and the index names it by user.
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        store.picture(ann.id).await.unwrap(),
+        Some((meta.clone(), png))
+    );
+    assert_eq!(
+        store.picture_index(&s).await.unwrap().get(&ann.id),
+        Some(&meta)
+    );
+    // Deleting the user deletes the picture.
+    let users = store.users().await.unwrap();
+    store.apply(&plan(&users, vec![])).await.unwrap();
+    assert_eq!(store.picture(ann.id).await.unwrap(), None);
+    assert!(store.picture_index(&s).await.unwrap().is_empty());
 }

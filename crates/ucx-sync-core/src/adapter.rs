@@ -136,6 +136,12 @@ pub trait SourceAdapter: Debug + Send + Sync + 'static {
             format!("{}: changes", self.source_id()),
         ))
     }
+
+    /// What fetches the pictures the source's users' `picture` fields name; `None` (the
+    /// default) when the source has none or they are switched off.
+    fn pictures(&self) -> Option<std::sync::Arc<dyn crate::picture::PictureFetcher>> {
+        None
+    }
 }
 
 /// Conveniences over [`SourceAdapter`], implemented for every adapter. Do not implement it yourself.

@@ -9,6 +9,7 @@ mod fields;
 mod guard;
 mod mapper;
 mod memory;
+mod picture;
 mod plan;
 mod record;
 mod store;
@@ -26,6 +27,10 @@ pub use fields::{FieldName, Fields, FieldsBuilder};
 pub use guard::{Guard, GuardError};
 pub use mapper::{Desired, MappingError, RecordMapper, RuleLabels};
 pub use memory::MemoryStore;
+pub use picture::{
+    Fetched, ImageFormat, Picture, PictureChanges, PictureError, PictureFetcher, PictureIndex,
+    PictureMeta, PictureReport,
+};
 pub use plan::{
     Add, Conflict, ConflictReason, Counts, Delete, FieldChange, HeldBack, NewUser, Plan, PlanBasis,
     Rename, Replace, Update,

@@ -7,10 +7,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::adapter::Snapshot;
+use crate::picture::{PictureChanges, PictureIndex, PictureMeta};
 use crate::plan::Plan;
 use crate::record::{SourceId, SyncKey};
 use crate::store::{RunRecord, SnapshotState, StoreError, UserStore};
 use crate::user::{User, UserId};
+use bytes::Bytes;
 
 /// An in-memory users database. `apply` checks the whole plan against the current users before
 /// changing anything, so a stale plan changes nothing.
@@ -25,6 +27,7 @@ struct Inner {
     next_id: u64,
     snapshots: HashMap<SourceId, (SnapshotState, Option<Snapshot>)>,
     runs: Vec<RunRecord>,
+    pictures: HashMap<UserId, (PictureMeta, Bytes)>,
 }
 
 impl MemoryStore {
@@ -162,7 +165,19 @@ impl UserStore for MemoryStore {
     }
 
     async fn apply(&self, plan: &Plan) -> Result<(), StoreError> {
-        self.lock().apply(plan)
+        let mut inner = self.lock();
+        inner.apply(plan)?;
+        // A deleted or replaced user's picture goes with it.
+        let gone: Vec<UserId> = plan
+            .deletes
+            .iter()
+            .map(|d| d.id)
+            .chain(plan.replaces.iter().map(|r| r.id))
+            .collect();
+        for id in gone {
+            inner.pictures.remove(&id);
+        }
+        Ok(())
     }
 
     async fn snapshot_state(&self, source: &SourceId) -> Result<SnapshotState, StoreError> {
@@ -224,6 +239,33 @@ impl UserStore for MemoryStore {
             None => inner.runs.push(run.clone()),
         }
         Ok(())
+    }
+
+    async fn picture_index(&self, source: &SourceId) -> Result<PictureIndex, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .users
+            .iter()
+            .filter(|u| u.owner.as_ref() == Some(source))
+            .filter_map(|u| Some((u.id, inner.pictures.get(&u.id)?.0.clone())))
+            .collect())
+    }
+
+    async fn apply_pictures(&self, changes: &PictureChanges) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        for id in &changes.remove {
+            inner.pictures.remove(id);
+        }
+        for (id, meta, bytes) in &changes.store {
+            if inner.users.iter().any(|u| u.id == *id) {
+                inner.pictures.insert(*id, (meta.clone(), bytes.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    async fn picture(&self, user: UserId) -> Result<Option<(PictureMeta, Bytes)>, StoreError> {
+        Ok(self.lock().pictures.get(&user).cloned())
     }
 
     async fn runs(&self, source: &SourceId, limit: usize) -> Result<Vec<RunRecord>, StoreError> {

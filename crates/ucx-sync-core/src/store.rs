@@ -7,9 +7,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::adapter::{Cursor, Snapshot};
+use crate::picture::{PictureChanges, PictureIndex, PictureMeta};
 use crate::plan::{Counts, Plan};
 use crate::record::SourceId;
-use crate::user::User;
+use crate::user::{User, UserId};
+use bytes::Bytes;
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -126,4 +128,28 @@ pub trait UserStore: Debug + Send + Sync {
 
     /// The latest runs of `source`, newest first.
     async fn runs(&self, source: &SourceId, limit: usize) -> Result<Vec<RunRecord>, StoreError>;
+
+    /// The records of the pictures stored for users of `source`. A store that keeps no
+    /// pictures has none.
+    async fn picture_index(&self, source: &SourceId) -> Result<PictureIndex, StoreError> {
+        let _ = source;
+        Ok(PictureIndex::new())
+    }
+
+    /// Stores and removes pictures, all or none. A user deleted since is skipped.
+    async fn apply_pictures(&self, changes: &PictureChanges) -> Result<(), StoreError> {
+        if changes.store.is_empty() && changes.remove.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Backend {
+            message: "this users database keeps no pictures".into(),
+            source: None,
+        })
+    }
+
+    /// A user's picture.
+    async fn picture(&self, user: UserId) -> Result<Option<(PictureMeta, Bytes)>, StoreError> {
+        let _ = user;
+        Ok(None)
+    }
 }

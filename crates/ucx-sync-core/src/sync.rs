@@ -12,6 +12,7 @@ use crate::diff::{DiffOptions, diff};
 use crate::error::SourceError;
 use crate::guard::{Guard, GuardError};
 use crate::mapper::RecordMapper;
+use crate::picture::{Fetched, PictureChanges, PictureMeta, PictureReport};
 use crate::plan::{Plan, PlanBasis};
 use crate::record::SourceId;
 use crate::store::{RunRecord, RunStatus, StoreError, UserStore};
@@ -172,6 +173,79 @@ impl Synchronizer {
                 })
             }
         }
+    }
+
+    /// Brings the stored pictures of `setup`'s users in line with their `picture` fields:
+    /// fetches those whose reference is new or changed (and, where the source asks for it,
+    /// revalidates the rest with their ETag), removes those of users without one, and stores
+    /// the result in one step. Run after an apply. A picture that cannot be stored (too large,
+    /// not an image, a failed fetch) leaves the one before it and is reported in
+    /// [`PictureReport::failed`]; it never fails the pass. A store failure does.
+    pub async fn sync_pictures(&self, setup: &SourceSetup) -> Result<PictureReport, SyncError> {
+        use futures::StreamExt;
+        let Some(fetcher) = setup.adapter.pictures() else {
+            return Ok(PictureReport::default());
+        };
+        let source = setup.adapter.source_id().clone();
+        let index = self.store.picture_index(&source).await?;
+        let users = self.store.users().await?;
+        let mut report = PictureReport::default();
+        let mut changes = PictureChanges::default();
+        let mut todo = Vec::new();
+        for u in users.iter().filter(|u| u.owner.as_ref() == Some(&source)) {
+            let stored = index.get(&u.id);
+            match (
+                u.fields.get_str("picture").filter(|r| !r.is_empty()),
+                stored,
+            ) {
+                (None, Some(_)) => changes.remove.push(u.id),
+                (None, None) => {}
+                (Some(r), Some(m)) if m.reference == r => {
+                    if fetcher.revalidates() {
+                        todo.push((u, r.to_owned(), m.etag.clone()));
+                    }
+                }
+                (Some(r), _) => todo.push((u, r.to_owned(), None)),
+            }
+        }
+        let fetcher = &fetcher;
+        let results: Vec<_> =
+            futures::stream::iter(todo.into_iter().map(|(u, r, etag)| async move {
+                let got = fetcher.fetch(&r, etag.as_deref()).await;
+                (u, r, got)
+            }))
+            .buffer_unordered(fetcher.concurrency().max(1))
+            .collect()
+            .await;
+        for (u, reference, got) in results {
+            match got {
+                Ok(Fetched::Image(p)) => {
+                    changes
+                        .store
+                        .push((u.id, PictureMeta::of(&reference, &p), p.bytes));
+                }
+                Ok(Fetched::NotModified) => report.unchanged += 1,
+                Ok(Fetched::Absent) => {
+                    if index.contains_key(&u.id) {
+                        changes.remove.push(u.id);
+                    }
+                }
+                Err(e) => report.failed.push((u.key.to_string(), e.to_string())),
+            }
+        }
+        report.stored = changes.store.len();
+        report.removed = changes.remove.len();
+        report.failed.sort();
+        self.store.apply_pictures(&changes).await?;
+        tracing::info!(
+            source = %source,
+            stored = report.stored,
+            unchanged = report.unchanged,
+            removed = report.removed,
+            not_stored = report.failed.len(),
+            "pictures"
+        );
+        Ok(report)
     }
 
     /// What to ask the source for: everything, with the stored snapshot when the source reuses

@@ -57,6 +57,11 @@ pub async fn webex_directory(server: &MockServer) {
     .respond_with(RecordingSettings)
     .mount(server)
     .await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/avatars/"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(AVATAR_PNG.to_vec(), "image/png"))
+        .mount(server)
+        .await;
 }
 
 /// The call-recording External Identifier the test servers give the person or workspace `id`:
@@ -81,9 +86,24 @@ impl wiremock::Respond for RecordingSettings {
     }
 }
 
+/// The host the fixtures' avatar URLs name.
+const AVATAR_HOST: &str = "https://avatar-prod-us-east-2.webexcontent.com/";
+
+/// `body` with its avatar URLs on `server` (`/avatars/…`), so a test or the demo that stores
+/// pictures never leaves loopback.
+fn local_avatars(server: &MockServer, body: &str) -> String {
+    body.replace(AVATAR_HOST, &format!("{}/avatars/", server.uri()))
+}
+
+/// The avatar every `/avatars/…` URL answers: a 4×4 PNG.
+pub const AVATAR_PNG: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../fixtures/webex/avatar.png"
+));
+
 /// Webex people: five over two pages (`Link` to `after=P2`), or only the first three.
 pub async fn webex_people(server: &MockServer, both_pages: bool) {
-    let mut first = json(file!("webex/people-page1.json"));
+    let mut first = json(&local_avatars(server, file!("webex/people-page1.json")));
     if both_pages {
         let next = format!(
             "<{}/v1/people?callingData=true&excludeStatus=true&max=100&after=P2>; rel=\"next\"",
@@ -98,7 +118,10 @@ pub async fn webex_people(server: &MockServer, both_pages: bool) {
         .await;
     Mock::given(path("/v1/people"))
         .and(query_param("after", "P2"))
-        .respond_with(json(file!("webex/people-page2.json")))
+        .respond_with(json(&local_avatars(
+            server,
+            file!("webex/people-page2.json"),
+        )))
         .mount(server)
         .await;
 }
@@ -107,7 +130,7 @@ pub async fn webex_people(server: &MockServer, both_pages: bool) {
 /// (six people whose extensions overlap across two locations), or a body a test builds.
 pub async fn webex_people_body(server: &MockServer, body: &str) {
     Mock::given(path("/v1/people"))
-        .respond_with(json(body))
+        .respond_with(json(&local_avatars(server, body)))
         .mount(server)
         .await;
 }

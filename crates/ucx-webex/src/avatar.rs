@@ -4,16 +4,7 @@
 use bytes::Bytes;
 use ucx_sync_core::SourceError;
 
-/// An avatar image's format, told from its first bytes (not from a header a CDN may get wrong).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImageFormat {
-    /// PNG.
-    Png,
-    /// JPEG.
-    Jpeg,
-    /// Windows bitmap.
-    Bmp,
-}
+pub use ucx_sync_core::ImageFormat;
 
 /// A fetched avatar.
 #[derive(Debug, Clone)]
@@ -27,15 +18,7 @@ pub struct Avatar {
 impl Avatar {
     /// Checks `bytes` is a PNG, JPEG or BMP image.
     pub fn from_bytes(bytes: Bytes) -> Result<Avatar, AvatarError> {
-        let format = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-            ImageFormat::Png
-        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            ImageFormat::Jpeg
-        } else if bytes.starts_with(b"BM") && bytes.len() > 14 {
-            ImageFormat::Bmp
-        } else {
-            return Err(AvatarError::UnsupportedFormat);
-        };
+        let format = ImageFormat::sniff(&bytes).ok_or(AvatarError::UnsupportedFormat)?;
         Ok(Avatar { format, bytes })
     }
 }
@@ -62,4 +45,39 @@ pub enum AvatarError {
     /// The fetch failed.
     #[error("fetching the avatar failed")]
     Fetch(#[source] Box<SourceError>),
+}
+
+/// Fetches Webex avatars for the users database: the `picture` field holds the avatar URL,
+/// which changes with the image, so a stored picture is fetched again only when its URL
+/// changes.
+#[derive(Debug, Clone)]
+pub struct WebexPictures {
+    pub(crate) client: crate::client::WebexClient,
+}
+
+#[async_trait::async_trait]
+impl ucx_sync_core::PictureFetcher for WebexPictures {
+    async fn fetch(
+        &self,
+        reference: &str,
+        _etag: Option<&str>,
+    ) -> Result<ucx_sync_core::Fetched, ucx_sync_core::PictureError> {
+        use ucx_sync_core::{Fetched, Picture, PictureError};
+        match self.client.avatar(reference).await {
+            Ok(a) => Ok(Fetched::Image(Picture {
+                format: a.format,
+                bytes: a.bytes,
+                etag: None,
+            })),
+            Err(AvatarError::NotFound) => Ok(Fetched::Absent),
+            Err(AvatarError::BadUrl) => Err(PictureError::BadReference(reference.to_owned())),
+            Err(AvatarError::TooLarge { limit }) => Err(PictureError::TooLarge { limit }),
+            Err(AvatarError::UnsupportedFormat) => Err(PictureError::UnsupportedFormat),
+            Err(AvatarError::Fetch(e)) => Err(PictureError::Fetch(e)),
+        }
+    }
+
+    fn concurrency(&self) -> usize {
+        self.client.config().lookup_concurrency
+    }
 }

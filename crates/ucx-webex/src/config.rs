@@ -102,6 +102,8 @@ pub struct WebexConfig {
     /// default of PBX Username, Device name and Preferred Device name. Needs
     /// `spark-admin:people_read`. On by default.
     pub recording_ids: bool,
+    /// Store each user's avatar image with the user (`WebexUsers::pictures`); on by default.
+    pub pictures: bool,
     /// The largest avatar fetched (bytes).
     pub avatar_max_bytes: usize,
     /// Transport settings.
@@ -126,6 +128,7 @@ impl WebexConfig {
             fax_rule: FaxRule::default(),
             lookup_concurrency: 4,
             recording_ids: true,
+            pictures: true,
             avatar_max_bytes: 200 * 1024,
             http: ClientOptions::default(),
         }

@@ -48,7 +48,7 @@ mod virtual_objects;
 mod wire;
 
 pub use auth::WebexCredentials;
-pub use avatar::{Avatar, AvatarError, ImageFormat};
+pub use avatar::{Avatar, AvatarError, ImageFormat, WebexPictures};
 pub use client::WebexClient;
 pub use config::{ConfigError, DEFAULT_BASE_URL, FaxRule, WebexConfig};
 pub use error::WebexStatus;

@@ -133,6 +133,14 @@ impl SourceAdapter for WebexUsers {
         self.client.check().await.map_err(status_error)
     }
 
+    fn pictures(&self) -> Option<std::sync::Arc<dyn ucx_sync_core::PictureFetcher>> {
+        self.client.config().pictures.then(|| {
+            std::sync::Arc::new(crate::WebexPictures {
+                client: self.client.clone(),
+            }) as _
+        })
+    }
+
     fn list(&self, request: ListRequest) -> BoxStream<'static, Result<SourceRecord, SourceError>> {
         let client = self.client.clone();
         let wanted = request.kinds.is_empty() || request.kinds.contains(&ObjectKind::User);
