@@ -1,4 +1,5 @@
-//! `ucx-sync demo`: a whole sync of the three connectors against loopback mock servers serving
+//! `ucx-sync demo`: a whole sync of the five sources (Webex users, virtual objects and fax
+//! workspaces, CUCM, Entra) against loopback mock servers serving
 //! the bundled fixtures, into a fresh SQLite file, run twice (the second run changes nothing).
 
 use std::path::PathBuf;
@@ -14,11 +15,14 @@ use wiremock::MockServer;
 use crate::Failure;
 use crate::sync_cmd::{apply, chain};
 
-/// Webex: locations, the organisation and two pages of people.
+/// Webex: locations, the organisation, two pages of people (with recording settings and
+/// avatars), the virtual objects, and a fax workspace with an extension only.
 async fn webex() -> MockServer {
     let s = MockServer::start().await;
     fixtures::webex_directory(&s).await;
     fixtures::webex_people(&s, true).await;
+    fixtures::webex_virtual(&s).await;
+    fixtures::webex_fax_extension_only(&s).await;
     s
 }
 
@@ -50,7 +54,7 @@ fn setup(
     }
 }
 
-/// Builds the three sources against the mock servers.
+/// Builds the five sources against the mock servers.
 fn sources(
     webex: &MockServer,
     cucm: &MockServer,
@@ -63,6 +67,8 @@ fn sources(
     .with_base_url(format!("{}/v1/", webex.uri()))
     .with_org_id(fixtures::WEBEX_ORG);
     w.http = ClientOptions::for_tests();
+    let virtual_objects = ucx_webex::WebexVirtualObjects::new(w.clone()).map_err(|x| e(&x))?;
+    let fax = ucx_webex::WebexFaxWorkspaces::new(w.clone()).map_err(|x| e(&x))?;
     let mut c = ucx_cucm::CucmConfig::new(
         format!("{}/axl/", cucm.uri()),
         "axl-sync",
@@ -93,6 +99,20 @@ fn sources(
             ),
         ),
         (
+            "Cisco Webex Virtual Objects",
+            setup(
+                Arc::new(virtual_objects),
+                ucx_mapping::RuleSet::builtin("webex-virtual").map_err(|x| e(&x))?,
+            ),
+        ),
+        (
+            "Cisco Webex Fax Workspaces",
+            setup(
+                Arc::new(fax),
+                ucx_mapping::RuleSet::builtin("webex-fax").map_err(|x| e(&x))?,
+            ),
+        ),
+        (
             "Cisco UCM",
             setup(
                 Arc::new(ucx_cucm::CucmUsers::new(c).map_err(|x| e(&x))?),
@@ -107,6 +127,59 @@ fn sources(
             ),
         ),
     ])
+}
+
+/// A few rows of the product tables, as stored: a hunt group's digits-only username, a fax
+/// workspace whose fax number is its ESN, a user's recording External Identifier and picture.
+async fn highlights(store: &SqliteStore, users: &[ucx_sync_core::User]) -> Result<(), Failure> {
+    use ucx_sync_core::ObjectKind;
+    let field = |u: &ucx_sync_core::User, f: &str| u.fields.get_str(f).unwrap_or("-").to_owned();
+    println!("\n=== a few stored rows ===");
+    if let Some(hg) = users.iter().find(|u| {
+        u.kind == ObjectKind::HuntGroup
+            && u.fields
+                .get_str("username")
+                .is_some_and(|n| n.starts_with("HG_1"))
+    }) {
+        println!(
+            "hunt group {}: username {} (digits only)",
+            field(hg, "last_name"),
+            field(hg, "username")
+        );
+    }
+    if let Some(fax) = users.iter().find(|u| u.kind == ObjectKind::FaxWorkspace) {
+        println!(
+            "fax workspace {}: username {}, fax number {} (its ESN: it has no phone number)",
+            field(fax, "last_name"),
+            field(fax, "username"),
+            field(fax, "fax_number")
+        );
+    }
+    if let Some(alice) = users
+        .iter()
+        .find(|u| u.key.as_str() == "alice.anders@example.com")
+    {
+        println!(
+            "user {}: PBX username {} (the call-recording External Identifier)",
+            alice.key,
+            field(alice, "pbx_username")
+        );
+        match store
+            .picture(alice.id)
+            .await
+            .map_err(|e| Failure::Runtime(e.to_string()))?
+        {
+            Some((meta, bytes)) => println!(
+                "user {}: picture stored, {} bytes of {}, sha256 {}…",
+                alice.key,
+                bytes.len(),
+                meta.format.as_str(),
+                &meta.sha256[..12]
+            ),
+            None => println!("user {}: no picture stored", alice.key),
+        }
+    }
+    Ok(())
 }
 
 /// Runs the demo into `db` (a fresh file in the temporary directory when `None`).
@@ -187,6 +260,7 @@ pub(crate) fn run(db: Option<PathBuf>) -> Result<(), Failure> {
             );
         }
         println!("{} users in the database.", users.len());
+        highlights(store.as_ref(), &users).await?;
         if second_changed.is_empty() {
             println!("The second sync changed nothing: every source was already in step.");
             Ok(())

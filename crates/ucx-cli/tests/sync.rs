@@ -85,7 +85,17 @@ fn the_demo_syncs_three_sources_twice() {
     assert!(text.contains("5 to add"), "{text}");
     assert!(text.contains("4 to add"), "{text}");
     assert!(text.contains("7 to add"), "{text}");
-    assert!(text.contains("16 users in the database"), "{text}");
+    assert!(text.contains("28 users in the database"), "{text}");
+    // Rows of the product tables, as stored (issue 15's demo).
+    for line in [
+        "hunt group Sales Team: username HG_13035550110 (digits only)",
+        "fax workspace DEN Accounting Fax: username WSF_81011500, fax number 81011500",
+        "@64941297.int10.bcld.webex.com (the call-recording External Identifier)",
+        "picture stored, 73 bytes of png",
+        "pictures: 2 stored, 0 unchanged, 0 removed, 0 not stored",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
     assert!(text.contains("The second sync changed nothing"), "{text}");
 }
 

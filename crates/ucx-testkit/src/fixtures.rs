@@ -138,6 +138,94 @@ pub async fn webex_people_body(server: &MockServer, body: &str) {
 /// The bundled multi-location people with overlapping extensions.
 pub const WEBEX_PEOPLE_OVERLAPPING: &str = file!("webex/people-overlapping.json");
 
+/// Every Webex virtual-object listing (hunt groups over two pages, queues, auto attendants,
+/// virtual lines) and the workspaces.
+pub async fn webex_virtual(server: &MockServer) {
+    let next = format!(
+        "<{}/v1/telephony/config/huntGroups?max=2&start=2>;rel=\"next\"",
+        server.uri()
+    );
+    Mock::given(path("/v1/telephony/config/huntGroups"))
+        .and(query_param_is_missing("start"))
+        .respond_with(
+            json(file!("webex/hunt-groups-page1.json")).insert_header("Link", next.as_str()),
+        )
+        .mount(server)
+        .await;
+    Mock::given(path("/v1/telephony/config/huntGroups"))
+        .and(query_param("start", "2"))
+        .respond_with(json(file!("webex/hunt-groups-page2.json")))
+        .mount(server)
+        .await;
+    Mock::given(path("/v1/telephony/config/queues"))
+        .and(query_param("hasCxEssentials", "true"))
+        .respond_with(json(file!("webex/call-queues-cx.json")))
+        .mount(server)
+        .await;
+    Mock::given(path("/v1/telephony/config/queues"))
+        .and(query_param_is_missing("hasCxEssentials"))
+        .respond_with(json(file!("webex/call-queues.json")))
+        .mount(server)
+        .await;
+    Mock::given(path("/v1/telephony/config/autoAttendants"))
+        .respond_with(json(file!("webex/auto-attendants.json")))
+        .mount(server)
+        .await;
+    Mock::given(path("/v1/telephony/config/virtualLines"))
+        .respond_with(json(file!("webex/virtual-lines.json")))
+        .mount(server)
+        .await;
+    webex_workspaces(server).await;
+}
+
+/// The fax workspace of `workspaces.json` (DEN Fax).
+pub const WEBEX_FAX_WORKSPACE: &str =
+    "Y2lzY29zcGFyazovL3VzL1BMQUNFLzk5MWY3NDdmLTRmYzctNTAzYS1iZDA3LWE2YjVmMTJhZGExNQ";
+
+/// Workspaces, their numbers, and the numbers listing.
+pub async fn webex_workspaces(server: &MockServer) {
+    Mock::given(path("/v1/workspaces"))
+        .respond_with(json(file!("webex/workspaces.json")))
+        .mount(server)
+        .await;
+    for (id, body) in [
+        (
+            "Y2lzY29zcGFyazovL3VzL1BMQUNFL2U1ZDlmYzIxLWZjOWItNTkzYS1hODJlLWRhNGJkYjYxYTY1MA",
+            file!("webex/workspace-numbers-boardroom.json"),
+        ),
+        (
+            "Y2lzY29zcGFyazovL3VzL1BMQUNFL2UxMWM4OTRiLTg1NjEtNTI3Ni05NDdjLTc4MDBmMDFmMjkzMw",
+            file!("webex/workspace-numbers-lobby.json"),
+        ),
+        (
+            WEBEX_FAX_WORKSPACE,
+            file!("webex/workspace-numbers-fax.json"),
+        ),
+    ] {
+        Mock::given(path(format!("/v1/workspaces/{id}/features/numbers")))
+            .respond_with(json(body))
+            .mount(server)
+            .await;
+    }
+    Mock::given(path("/v1/telephony/config/numbers"))
+        .respond_with(json(file!("webex/numbers.json")))
+        .mount(server)
+        .await;
+}
+
+/// The fax workspace with an extension and no phone number
+/// (`workspace-numbers-fax-extension.json`): its fax number is its ESN. Mounted over
+/// [`webex_workspaces`].
+pub async fn webex_fax_extension_only(server: &MockServer) {
+    Mock::given(path(format!(
+        "/v1/workspaces/{WEBEX_FAX_WORKSPACE}/features/numbers"
+    )))
+    .respond_with(json(file!("webex/workspace-numbers-fax-extension.json")))
+    .with_priority(1)
+    .mount(server)
+    .await;
+}
+
 /// A POST of AXL `operation` (any version).
 pub fn axl(operation: &str) -> MockBuilder {
     Mock::given(method("POST"))

@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use ucx_http::ClientOptions;
 use ucx_http::secrecy::SecretString;
 use ucx_webex::{WebexConfig, WebexCredentials};
-use wiremock::matchers::{path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 pub const ORG: &str = "c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4";
 
@@ -60,68 +59,10 @@ pub async fn mount_people(server: &MockServer) {
 
 /// Every virtual-object listing, hunt groups over two pages.
 pub async fn mount_virtual(server: &MockServer) {
-    let next = format!(
-        "<{}/v1/telephony/config/huntGroups?max=2&start=2>;rel=\"next\"",
-        server.uri()
-    );
-    Mock::given(path("/v1/telephony/config/huntGroups"))
-        .and(query_param_is_missing("start"))
-        .respond_with(json("hunt-groups-page1.json").insert_header("Link", next.as_str()))
-        .mount(server)
-        .await;
-    Mock::given(path("/v1/telephony/config/huntGroups"))
-        .and(query_param("start", "2"))
-        .respond_with(json("hunt-groups-page2.json"))
-        .mount(server)
-        .await;
-    Mock::given(path("/v1/telephony/config/queues"))
-        .and(query_param("hasCxEssentials", "true"))
-        .respond_with(json("call-queues-cx.json"))
-        .mount(server)
-        .await;
-    Mock::given(path("/v1/telephony/config/queues"))
-        .and(query_param_is_missing("hasCxEssentials"))
-        .respond_with(json("call-queues.json"))
-        .mount(server)
-        .await;
-    Mock::given(path("/v1/telephony/config/autoAttendants"))
-        .respond_with(json("auto-attendants.json"))
-        .mount(server)
-        .await;
-    Mock::given(path("/v1/telephony/config/virtualLines"))
-        .respond_with(json("virtual-lines.json"))
-        .mount(server)
-        .await;
-    mount_workspaces(server).await;
+    ucx_testkit::fixtures::webex_virtual(server).await;
 }
 
 /// Workspaces, their numbers, and the numbers listing.
 pub async fn mount_workspaces(server: &MockServer) {
-    Mock::given(path("/v1/workspaces"))
-        .respond_with(json("workspaces.json"))
-        .mount(server)
-        .await;
-    for (id, file) in [
-        (
-            "Y2lzY29zcGFyazovL3VzL1BMQUNFL2U1ZDlmYzIxLWZjOWItNTkzYS1hODJlLWRhNGJkYjYxYTY1MA",
-            "workspace-numbers-boardroom.json",
-        ),
-        (
-            "Y2lzY29zcGFyazovL3VzL1BMQUNFL2UxMWM4OTRiLTg1NjEtNTI3Ni05NDdjLTc4MDBmMDFmMjkzMw",
-            "workspace-numbers-lobby.json",
-        ),
-        (
-            "Y2lzY29zcGFyazovL3VzL1BMQUNFLzk5MWY3NDdmLTRmYzctNTAzYS1iZDA3LWE2YjVmMTJhZGExNQ",
-            "workspace-numbers-fax.json",
-        ),
-    ] {
-        Mock::given(path(format!("/v1/workspaces/{id}/features/numbers")))
-            .respond_with(json(file))
-            .mount(server)
-            .await;
-    }
-    Mock::given(path("/v1/telephony/config/numbers"))
-        .respond_with(json("numbers.json"))
-        .mount(server)
-        .await;
+    ucx_testkit::fixtures::webex_workspaces(server).await;
 }
