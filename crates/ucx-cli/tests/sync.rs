@@ -549,3 +549,38 @@ verify_fill = false
         assert!(text.contains(name), "{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_picture_not_stored_is_shown_and_exits_4() {
+    use wiremock::matchers::method;
+    let server = webex(true).await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/avatars/.*31f63033"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(vec![0xFFu8; 300 * 1024], "image/png"),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let d = dir("pictures");
+    let file = write_config(&d, &server, "");
+    let out = ucx(&file).args(["run", "--once"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("pictures: 1 stored, 0 unchanged, 0 removed, 1 not stored"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "alice.anders@example.com: picture not stored: the picture is larger than 204800 bytes"
+        ),
+        "{text}"
+    );
+    // Switched off: no picture pass, a clean exit.
+    let file = write_config(&d, &server, "pictures = false");
+    let out = ucx(&file).args(["run", "--once"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("pictures:"), "{text}");
+}

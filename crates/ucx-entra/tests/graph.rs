@@ -688,3 +688,58 @@ async fn an_empty_page_with_a_next_link_goes_on_and_a_cycle_is_an_error() {
     );
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+#[tokio::test]
+async fn pictures_are_fetched_checked_and_revalidated_with_their_etag() {
+    use ucx_sync_core::{Fetched, PictureError};
+    use wiremock::matchers::header;
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    let jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10];
+    // Asked again with the ETag it sent: 304, no body.
+    Mock::given(path("/v1.0/users/u1/photo/$value"))
+        .and(header("if-none-match", "\"BA09D118\""))
+        .respond_with(ResponseTemplate::new(304))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1.0/users/u1/photo/$value"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"BA09D118\"")
+                .set_body_bytes(jpeg.clone()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1.0/users/u2/photo/$value"))
+        .respond_with(error(404, "error-404-photo.json"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1.0/users/u3/photo/$value"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![0xFFu8; 300 * 1024]))
+        .mount(&server)
+        .await;
+    let users = EntraUsers::new(config(&server)).unwrap();
+    let pictures = users.pictures().expect("on by default");
+    assert!(pictures.revalidates(), "a photo URL never changes");
+    let Fetched::Image(p) = pictures.fetch("u1", None).await.unwrap() else {
+        panic!("an image")
+    };
+    assert_eq!(
+        (p.bytes.as_ref(), p.etag.as_deref()),
+        (&jpeg[..], Some("\"BA09D118\""))
+    );
+    assert_eq!(
+        pictures.fetch("u1", Some("\"BA09D118\"")).await.unwrap(),
+        Fetched::NotModified
+    );
+    assert_eq!(pictures.fetch("u2", None).await.unwrap(), Fetched::Absent);
+    assert!(matches!(
+        pictures.fetch("u3", None).await,
+        Err(PictureError::TooLarge { limit: 204_800 })
+    ));
+
+    let mut c = config(&server);
+    c.pictures = false;
+    assert!(EntraUsers::new(c).unwrap().pictures().is_none());
+}
