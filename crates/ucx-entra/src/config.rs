@@ -112,7 +112,9 @@ pub struct EntraConfig {
     pub page_size: usize,
     /// The largest photo fetched (bytes).
     pub photo_max_bytes: usize,
-    /// Store each user's photo with the user (`EntraUsers::pictures`); on by default.
+    /// Store each user's photo with the user (`EntraUsers::pictures`). Off by default: Graph's
+    /// listing says nothing of photo changes, so every pass asks for every user's photo again
+    /// (with its ETag), a request per user.
     pub pictures: bool,
     /// The largest picture stored: 200 KB, the users database's limit (seed 000).
     pub picture_max_bytes: usize,
@@ -142,7 +144,7 @@ impl EntraConfig {
             include_disabled: true,
             page_size: 999,
             photo_max_bytes: 4 * 1024 * 1024,
-            pictures: true,
+            pictures: false,
             picture_max_bytes: 200 * 1024,
             photo_concurrency: 4,
             http: ClientOptions::default(),

@@ -719,8 +719,17 @@ async fn pictures_are_fetched_checked_and_revalidated_with_their_etag() {
         .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![0xFFu8; 300 * 1024]))
         .mount(&server)
         .await;
-    let users = EntraUsers::new(config(&server)).unwrap();
-    let pictures = users.pictures().expect("on by default");
+    assert!(
+        EntraUsers::new(config(&server))
+            .unwrap()
+            .pictures()
+            .is_none(),
+        "off by default"
+    );
+    let mut c = config(&server);
+    c.pictures = true;
+    let users = EntraUsers::new(c).unwrap();
+    let pictures = users.pictures().expect("switched on");
     assert!(pictures.revalidates(), "a photo URL never changes");
     let Fetched::Image(p) = pictures.fetch("u1", None).await.unwrap() else {
         panic!("an image")
@@ -738,8 +747,4 @@ async fn pictures_are_fetched_checked_and_revalidated_with_their_etag() {
         pictures.fetch("u3", None).await,
         Err(PictureError::TooLarge { limit: 204_800 })
     ));
-
-    let mut c = config(&server);
-    c.pictures = false;
-    assert!(EntraUsers::new(c).unwrap().pictures().is_none());
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::adapter::{Cursor, Snapshot};
 use crate::picture::{PictureChanges, PictureIndex, PictureMeta};
 use crate::plan::{Counts, Plan};
-use crate::record::SourceId;
+use crate::record::{SourceId, SyncKey};
 use crate::user::{User, UserId};
 use bytes::Bytes;
 
@@ -134,6 +134,24 @@ pub trait UserStore: Debug + Send + Sync {
     async fn picture_index(&self, source: &SourceId) -> Result<PictureIndex, StoreError> {
         let _ = source;
         Ok(PictureIndex::new())
+    }
+
+    /// The users of `source` with their key and `picture` field, for a picture pass. The
+    /// default reads every user; a store can answer it without reading whole users.
+    async fn picture_references(
+        &self,
+        source: &SourceId,
+    ) -> Result<Vec<(UserId, SyncKey, Option<String>)>, StoreError> {
+        Ok(self
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| u.owner.as_ref() == Some(source))
+            .map(|u| {
+                let r = u.fields.get_str("picture").map(str::to_owned);
+                (u.id, u.key, r)
+            })
+            .collect())
     }
 
     /// Stores and removes pictures, all or none. A user deleted since is skipped.

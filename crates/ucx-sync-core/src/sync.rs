@@ -188,49 +188,46 @@ impl Synchronizer {
         };
         let source = setup.adapter.source_id().clone();
         let index = self.store.picture_index(&source).await?;
-        let users = self.store.users().await?;
+        let users = self.store.picture_references(&source).await?;
         let mut report = PictureReport::default();
         let mut changes = PictureChanges::default();
         let mut todo = Vec::new();
-        for u in users.iter().filter(|u| u.owner.as_ref() == Some(&source)) {
-            let stored = index.get(&u.id);
-            match (
-                u.fields.get_str("picture").filter(|r| !r.is_empty()),
-                stored,
-            ) {
-                (None, Some(_)) => changes.remove.push(u.id),
+        for (id, key, reference) in &users {
+            let stored = index.get(id);
+            match (reference.as_deref().filter(|r| !r.is_empty()), stored) {
+                (None, Some(_)) => changes.remove.push(*id),
                 (None, None) => {}
                 (Some(r), Some(m)) if m.reference == r => {
                     if fetcher.revalidates() {
-                        todo.push((u, r.to_owned(), m.etag.clone()));
+                        todo.push((*id, key, r.to_owned(), m.etag.clone()));
                     }
                 }
-                (Some(r), _) => todo.push((u, r.to_owned(), None)),
+                (Some(r), _) => todo.push((*id, key, r.to_owned(), None)),
             }
         }
         let fetcher = &fetcher;
         let results: Vec<_> =
-            futures::stream::iter(todo.into_iter().map(|(u, r, etag)| async move {
+            futures::stream::iter(todo.into_iter().map(|(id, key, r, etag)| async move {
                 let got = fetcher.fetch(&r, etag.as_deref()).await;
-                (u, r, got)
+                (id, key, r, got)
             }))
             .buffer_unordered(fetcher.concurrency().max(1))
             .collect()
             .await;
-        for (u, reference, got) in results {
+        for (id, key, reference, got) in results {
             match got {
                 Ok(Fetched::Image(p)) => {
                     changes
                         .store
-                        .push((u.id, PictureMeta::of(&reference, &p), p.bytes));
+                        .push((id, PictureMeta::of(&reference, &p), p.bytes));
                 }
                 Ok(Fetched::NotModified) => report.unchanged += 1,
                 Ok(Fetched::Absent) => {
-                    if index.contains_key(&u.id) {
-                        changes.remove.push(u.id);
+                    if index.contains_key(&id) {
+                        changes.remove.push(id);
                     }
                 }
-                Err(e) => report.failed.push((u.key.to_string(), e.to_string())),
+                Err(e) => report.failed.push((key.to_string(), e.to_string())),
             }
         }
         report.stored = changes.store.len();
