@@ -39,6 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         mapper: Arc::new(RuleSet::builtin("webex-users")?),
         diff: DiffOptions::default(),
         guard: Guard::default(),
+        full_every: None,
     };
     let db = std::env::temp_dir().join(format!("webex-service-{}.db", std::process::id()));
     let store = Arc::new(SqliteStore::open(&db)?);

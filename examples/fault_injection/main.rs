@@ -192,6 +192,7 @@ async fn run(s: Scenario, syncs: usize, size: usize, seed: u64) -> usize {
         mapper: Arc::new(rules),
         diff: DiffOptions::default(),
         guard: Guard::default().allowing_deletes(),
+        full_every: None,
     };
     let db = std::env::temp_dir().join(format!(
         "ucx-fault-injection-{}-{}.db",

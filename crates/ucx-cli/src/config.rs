@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
 use ucx_filter::{Filter, FilterSchema, Matcher};
@@ -162,6 +163,9 @@ pub(crate) struct SourceSection {
     #[serde(default)]
     pub guard: GuardSection,
     pub schedule: Option<String>,
+    /// Sources with a change feed (CUCM, Entra): how often a full read replaces the incremental
+    /// refreshes (`1d` by default; `0s`: always read in full).
+    pub full_every: Option<String>,
     /// A changed key with a known stable id: `in_place` (default) or `recreate`.
     pub rename: Option<RenameMode>,
     /// Opt-in uniqueness rules (`[[sources.unique]]`); none by default.
@@ -267,6 +271,9 @@ pub(crate) fn load(path: &Path) -> Result<(FileConfig, PathBuf), ConfigError> {
         }
         if let Some(every) = &s.schedule {
             crate::sync_cmd::parse_interval(every).map_err(|e| at(format!("`schedule`: {e}")))?;
+        }
+        if let Some(every) = &s.full_every {
+            full_every(every).map_err(|e| at(format!("`full_every`: {e}")))?;
         }
     }
     Ok((config, dir))
@@ -616,5 +623,20 @@ pub(crate) fn setup(s: &SourceSection, dir: &Path) -> Result<SourceSetup, String
             allow_delete: g.allow_delete.unwrap_or(defaults.allow_delete),
             ..defaults
         },
+        full_every: match (&s.full_every, s.kind) {
+            (Some(t), _) => full_every(t)?,
+            // A feed follows the whole tenant: a scoped Entra source reads in full.
+            (None, Kind::Entra) if s.groups.is_some() || s.application.is_some() => None,
+            (None, Kind::Cucm | Kind::Entra) => Some(Duration::from_secs(86_400)),
+            (None, _) => None,
+        },
     })
+}
+
+/// `full_every`: an interval, `0s` (or any zero) meaning every refresh reads in full.
+fn full_every(text: &str) -> Result<Option<Duration>, String> {
+    if text.trim().trim_end_matches(['s', 'm', 'h', 'd']) == "0" {
+        return Ok(None);
+    }
+    crate::sync_cmd::parse_interval(text).map(Some)
 }

@@ -51,6 +51,7 @@ fn setup(
         mapper: Arc::new(rules),
         diff: DiffOptions::default(),
         guard: Guard::default(),
+        full_every: None,
     }
 }
 

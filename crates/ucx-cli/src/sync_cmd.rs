@@ -66,10 +66,11 @@ pub(crate) enum SyncCommand {
     },
     /// Per source: last sync, in progress, snapshot updated at, filter.
     Status,
-    /// Refresh and apply every source now and then every interval (Ctrl-C stops cleanly).
+    /// Refresh and apply every source now and then each on its own interval (Ctrl-C stops
+    /// cleanly).
     Run {
-        /// The interval: 6h, 30m, 90s (default: the shortest `schedule` of the sources, else
-        /// 6h, the product's cycle).
+        /// One interval for every source: 6h, 30m, 90s (default: each source's `schedule`,
+        /// else 6h, the product's cycle).
         #[arg(long, conflicts_with = "once")]
         every: Option<String>,
         /// One pass over every source, then exit (for cron and systemd timers); exits 1 when a
@@ -285,18 +286,11 @@ async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
         SyncCommand::Status => status(&loaded).await,
         SyncCommand::Run { once: true, .. } => run_once(&loaded).await,
         SyncCommand::Run { every, .. } => {
-            let interval = match every {
-                Some(e) => parse_interval(&e).map_err(input)?,
-                None => loaded
-                    .config
-                    .sources
-                    .iter()
-                    .filter_map(|s| s.schedule.as_deref())
-                    .filter_map(|s| parse_interval(s).ok())
-                    .min()
-                    .unwrap_or(Duration::from_secs(6 * 3600)),
-            };
-            run_every(&loaded, interval).await
+            let every = every
+                .map(|e| parse_interval(&e))
+                .transpose()
+                .map_err(input)?;
+            run_every(&loaded, every).await
         }
         SyncCommand::Rules(RulesCommand::Show { source }) => {
             let rules = rule_set(&loaded, &source)?;
@@ -659,7 +653,10 @@ pub(crate) fn parse_interval(text: &str) -> Result<Duration, String> {
 
 /// Refreshes and applies each source once, printing one summary per source (the plan's
 /// details are for `plan`); the first failure decides the exit code, after every source ran.
-async fn run_pass(sync: &Synchronizer, setups: &[(String, SourceSetup)]) -> Result<(), Failure> {
+async fn run_pass<'a>(
+    sync: &Synchronizer,
+    setups: impl IntoIterator<Item = &'a (String, SourceSetup)>,
+) -> Result<(), Failure> {
     let mut first_failure = None;
     for (name, setup) in setups {
         let started = std::time::Instant::now();
@@ -730,26 +727,58 @@ async fn run_once(loaded: &Loaded) -> Result<(), Failure> {
     })
 }
 
-async fn run_every(loaded: &Loaded, interval: Duration) -> Result<(), Failure> {
+/// Runs each source on its own `schedule` (`--every` for all of them; 6 h without either):
+/// the sources due are synced in one pass, then the loop sleeps until the next is due.
+async fn run_every(loaded: &Loaded, every: Option<Duration>) -> Result<(), Failure> {
     let sync = Synchronizer::new(loaded.store()?);
     let setups = loaded.setups(None)?;
+    let intervals: Vec<Duration> = setups
+        .iter()
+        .map(|(name, _)| {
+            every
+                .or_else(|| {
+                    loaded
+                        .config
+                        .sources
+                        .iter()
+                        .find(|s| &s.name == name)
+                        .and_then(|s| s.schedule.as_deref())
+                        .and_then(|t| parse_interval(t).ok())
+                })
+                .unwrap_or(Duration::from_secs(6 * 3600))
+        })
+        .collect();
+    let start = tokio::time::Instant::now();
+    let mut next: Vec<tokio::time::Instant> = vec![start; setups.len()];
     loop {
-        // A failed source is reported and retried at the next interval; the loop goes on.
-        let _ = run_pass(&sync, &setups).await;
-        // Up to 10% of jitter, so many installations do not hit an API at the same minute.
-        let jitter = interval.mul_f64(
-            f64::from(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default()
-                    .subsec_nanos()
-                    % 1000,
-            ) / 10_000.0,
+        let now = tokio::time::Instant::now();
+        let due: Vec<usize> = (0..setups.len()).filter(|&i| next[i] <= now).collect();
+        // A failed source is reported and retried when it is next due; the loop goes on.
+        let _ = run_pass(&sync, due.iter().map(|&i| &setups[i])).await;
+        for &i in &due {
+            // Up to 10% of jitter, so many installations do not hit an API at the same minute.
+            let jitter = intervals[i].mul_f64(
+                f64::from(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default()
+                        .subsec_nanos()
+                        % 1000,
+                ) / 10_000.0,
+            );
+            next[i] = tokio::time::Instant::now() + intervals[i] + jitter;
+        }
+        let Some((first, at)) = next.iter().enumerate().min_by_key(|(_, t)| **t) else {
+            return Ok(());
+        };
+        println!(
+            "next run: {} in {}s (Ctrl-C stops)",
+            setups[first].0,
+            at.saturating_duration_since(tokio::time::Instant::now())
+                .as_secs()
         );
-        let wait = interval + jitter;
-        println!("next run in {}s (Ctrl-C stops)", wait.as_secs());
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep_until(*at) => {}
             _ = tokio::signal::ctrl_c() => {
                 println!("stopping");
                 return Ok(());

@@ -59,6 +59,18 @@ token = "env:WEBEX_TOKEN"
     file
 }
 
+/// `ucx-sync run` in the background, its output captured.
+fn spawn_run(config: &Path) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("ucx-sync"))
+        .arg("--config")
+        .arg(config)
+        .arg("run")
+        .env("WEBEX_TOKEN", "t")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Locations, organisation, and people: all five, or only the first page's three.
 async fn webex(all: bool) -> MockServer {
     let s = MockServer::start().await;
@@ -359,14 +371,7 @@ async fn run_syncs_on_a_schedule_and_stops_cleanly_on_ctrl_c() {
     let server = webex(true).await;
     let d = dir("run");
     let file = write_config(&d, &server, "schedule = \"1h\"");
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ucx-sync"))
-        .arg("--config")
-        .arg(&file)
-        .arg("run")
-        .env("WEBEX_TOKEN", "t")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(&file);
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -378,9 +383,44 @@ async fn run_syncs_on_a_schedule_and_stops_cleanly_on_ctrl_c() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("webex: 5 records; 5 added"), "{text}");
     assert!(
-        text.contains("next run in 3") && text.contains("stopping"),
+        text.contains("next run: webex in 3") && text.contains("stopping"),
         "{text}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_schedules_each_source_by_its_own_period() {
+    let server = webex(true).await;
+    let d = dir("run-each");
+    let file = write_config(
+        &d,
+        &server,
+        &format!(
+            r#"schedule = "1h"
+
+[[sources]]
+name = "often"
+kind = "webex-users"
+base_url = "{}/v1/"
+org_id = "0c2d8e5a-1111-4b7e-9c3d-2e4f6a8b0c1d"
+token = "env:WEBEX_TOKEN"
+schedule = "2s"
+"#,
+            server.uri()
+        ),
+    );
+    let child = spawn_run(&file);
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "often" ran at start and again after 2 s; "webex" only at start.
+    assert_eq!(text.matches("often: 5 records").count(), 2, "{text}");
+    assert_eq!(text.matches("webex: 5 records").count(), 1, "{text}");
+    assert!(text.contains("next run: often in"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

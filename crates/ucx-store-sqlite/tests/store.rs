@@ -75,6 +75,7 @@ async fn applied_plans_and_snapshots_survive_reopening() {
         complete: true,
         records: vec![SourceRecord::new(ObjectKind::User, "add@x.com")],
         cursor: None,
+        full_at: None,
     };
     store
         .finish_refresh(snap.clone(), Utc::now())
@@ -128,6 +129,7 @@ async fn the_pipeline_runs_on_sqlite() {
         mapper: Arc::new(M),
         diff: DiffOptions::default(),
         guard: Guard::default(),
+        full_every: None,
     };
     let sync = Synchronizer::new(store.clone());
     assert_eq!(sync.refresh(&setup).await.unwrap(), 50);
@@ -359,6 +361,7 @@ fn big_snapshot(s: &SourceId, n: usize) -> Snapshot {
             })
             .collect(),
         cursor: Some(Cursor("delta-token".into())),
+        full_at: None,
     }
 }
 

@@ -108,6 +108,10 @@ pub struct Snapshot {
     pub records: Vec<SourceRecord>,
     /// Where a delta refresh continues from, when the source has one.
     pub cursor: Option<Cursor>,
+    /// When the last full read of the records began: the snapshot's own time after a full
+    /// read, carried forward by incremental refreshes, so a full read is due on its schedule.
+    #[serde(default)]
+    pub full_at: Option<DateTime<Utc>>,
 }
 
 /// A directory the sync reads from. Sources are read-only: plans are applied to the users
@@ -173,6 +177,7 @@ pub trait SourceAdapterExt: SourceAdapter {
             complete: true,
             records,
             cursor: None,
+            full_at: Some(taken_at),
         })
     }
 }

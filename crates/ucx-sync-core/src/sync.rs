@@ -7,14 +7,14 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use ucx_filter::Matcher;
 
-use crate::adapter::{ListRequest, Snapshot, SourceAdapter, SourceAdapterExt};
+use crate::adapter::{ChangeSet, Cursor, ListRequest, Snapshot, SourceAdapter, SourceAdapterExt};
 use crate::diff::{DiffOptions, diff};
 use crate::error::SourceError;
 use crate::guard::{Guard, GuardError};
 use crate::mapper::RecordMapper;
 use crate::picture::{Fetched, PictureChanges, PictureMeta, PictureReport};
 use crate::plan::{Plan, PlanBasis};
-use crate::record::SourceId;
+use crate::record::{SourceId, SourceRecord, SyncKey};
 use crate::store::{RunRecord, RunStatus, StoreError, UserStore};
 use crate::user::User;
 
@@ -31,6 +31,10 @@ pub struct SourceSetup {
     pub diff: DiffOptions,
     /// What a plan must respect to be applied.
     pub guard: Guard,
+    /// For a source with a change feed: how long incremental refreshes may follow a full read
+    /// before the next full read (which catches anything a feed missed). `None`: every refresh
+    /// is a full read.
+    pub full_every: Option<std::time::Duration>,
 }
 
 /// Why a sync did not apply.
@@ -148,10 +152,10 @@ impl Synchronizer {
         progress: &(dyn Fn(usize) + Send + Sync),
     ) -> Result<usize, SyncError> {
         let source = setup.adapter.source_id().clone();
-        let request = self.list_request(setup).await?;
+        let (request, previous) = self.list_request(setup).await?;
         self.store.begin_refresh(&source, Utc::now()).await?;
         let started = Instant::now();
-        match setup.adapter.snapshot_observed(request, progress).await {
+        match self.read(setup, request, previous, progress).await {
             Ok(snapshot) => {
                 let n = snapshot.records.len();
                 let read = started.elapsed();
@@ -246,13 +250,93 @@ impl Synchronizer {
     }
 
     /// What to ask the source for: everything, with the stored snapshot when the source reuses
-    /// values from it.
-    async fn list_request(&self, setup: &SourceSetup) -> Result<ListRequest, SyncError> {
-        if !setup.adapter.capabilities().reads_previous {
-            return Ok(ListRequest::all());
+    /// values from it; and the stored snapshot again when an incremental refresh may follow it.
+    async fn list_request(
+        &self,
+        setup: &SourceSetup,
+    ) -> Result<(ListRequest, Option<Arc<Snapshot>>), SyncError> {
+        let caps = setup.adapter.capabilities();
+        let incremental = caps.delta && setup.full_every.is_some();
+        if !caps.reads_previous && !incremental {
+            return Ok((ListRequest::all(), None));
         }
-        let previous = self.store.snapshot(setup.adapter.source_id()).await?;
-        Ok(ListRequest::all().with_previous(previous.map(std::sync::Arc::new)))
+        let previous = self
+            .store
+            .snapshot(setup.adapter.source_id())
+            .await?
+            .map(Arc::new);
+        let request = if caps.reads_previous {
+            ListRequest::all().with_previous(previous.clone())
+        } else {
+            ListRequest::all()
+        };
+        Ok((request, previous.filter(|_| incremental)))
+    }
+
+    /// Reads the source: through its change feed when `previous` is a complete snapshot with a
+    /// cursor and no full read is due (`SourceSetup::full_every`), else in full. A full read of
+    /// a source with a feed takes a bookmark first, so changes made during the read are
+    /// replayed by the next incremental refresh rather than lost. A feed the source cannot
+    /// continue is the source's to report as `full` (an expired Graph delta token, a lost AXL
+    /// queue); one it does not support falls back to a full read, logged.
+    async fn read(
+        &self,
+        setup: &SourceSetup,
+        request: ListRequest,
+        previous: Option<Arc<Snapshot>>,
+        progress: &(dyn Fn(usize) + Send + Sync),
+    ) -> Result<Snapshot, SourceError> {
+        let adapter = &setup.adapter;
+        let Some(every) = setup.full_every.filter(|_| adapter.capabilities().delta) else {
+            return adapter.snapshot_observed(request, progress).await;
+        };
+        let now = Utc::now();
+        let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
+        if let Some(prev) = previous.filter(|p| p.complete)
+            && let Some(cursor) = prev.cursor.clone()
+        {
+            let due = prev.full_at.is_none_or(|t| now - t >= every);
+            if !due {
+                match adapter.changes(&cursor).await {
+                    Ok(set) => {
+                        let snapshot = apply_changes(&prev, set, now);
+                        progress(snapshot.records.len());
+                        return Ok(snapshot);
+                    }
+                    Err(e) if e.kind() == crate::error::ErrorKind::Unsupported => {
+                        tracing::warn!(source = %adapter.source_id(), error = %e, "the change feed cannot be used; reading in full");
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else {
+                tracing::info!(source = %adapter.source_id(), "a full read is due");
+            }
+        }
+        // A full read, with a bookmark taken first.
+        let bookmark = match adapter.changes(&Cursor(String::new())).await {
+            // The source's own full read through its feed (Graph's initial delta round).
+            Ok(set) if set.full => {
+                let snapshot = Snapshot {
+                    source: adapter.source_id().clone(),
+                    taken_at: now,
+                    complete: true,
+                    records: set.upserts,
+                    cursor: set.cursor,
+                    full_at: Some(now),
+                };
+                progress(snapshot.records.len());
+                return Ok(snapshot);
+            }
+            Ok(set) => set.cursor,
+            Err(e) => {
+                tracing::warn!(source = %adapter.source_id(), error = %e, "no change-feed bookmark; the next refresh reads in full too");
+                None
+            }
+        };
+        let mut snapshot = adapter.snapshot_observed(request, progress).await?;
+        snapshot.cursor = snapshot.cursor.or(bookmark);
+        snapshot.full_at = Some(snapshot.taken_at);
+        Ok(snapshot)
     }
 
     /// Plans the sync of `setup`'s source from its cached snapshot, without applying.
@@ -388,11 +472,11 @@ impl Synchronizer {
     ) -> Result<(usize, SyncOutcome), SyncError> {
         self.recorded(setup, async {
             let source = setup.adapter.source_id().clone();
-            let request = self.list_request(setup).await?;
+            let (request, previous) = self.list_request(setup).await?;
             self.store.begin_refresh(&source, Utc::now()).await?;
             let started = Instant::now();
             let (snapshot, users) = tokio::join!(
-                setup.adapter.snapshot_observed(request, progress),
+                self.read(setup, request, previous, progress),
                 self.store.users()
             );
             let snapshot = match (snapshot, users) {
@@ -570,4 +654,49 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         cur = s.source();
     }
     out
+}
+
+/// `previous` brought up to date by `set`: every record a removal names (by key or by stable
+/// id) or an upsert replaces (same key, or same stable id under a new key: a rename) is taken
+/// out, and the upserts are added. A `full` set is the whole source.
+fn apply_changes(previous: &Snapshot, set: ChangeSet, now: DateTime<Utc>) -> Snapshot {
+    use std::collections::HashSet;
+    let full_at = if set.full {
+        Some(now)
+    } else {
+        previous.full_at
+    };
+    let cursor = set.cursor.or_else(|| previous.cursor.clone());
+    let records = if set.full {
+        set.upserts
+    } else {
+        let keys: HashSet<&SyncKey> = set
+            .removals
+            .iter()
+            .chain(set.upserts.iter().map(|r| &r.key))
+            .collect();
+        let ids: HashSet<&str> = set
+            .removed_ids
+            .iter()
+            .map(String::as_str)
+            .chain(set.upserts.iter().filter_map(|r| r.stable_id.as_deref()))
+            .collect();
+        let mut records: Vec<SourceRecord> = previous
+            .records
+            .iter()
+            .filter(|r| !keys.contains(&r.key))
+            .filter(|r| !r.stable_id.as_deref().is_some_and(|s| ids.contains(s)))
+            .cloned()
+            .collect();
+        records.extend(set.upserts);
+        records
+    };
+    Snapshot {
+        source: previous.source.clone(),
+        taken_at: now,
+        complete: true,
+        records,
+        cursor,
+        full_at,
+    }
 }

@@ -203,6 +203,7 @@ pub async fn snapshots_and_runs_round_trip(f: &dyn StoreFactory) -> Result<(), S
                 .with_attributes([("email", ["a@x.com"])].into_iter().collect()),
         ],
         cursor: Some(Cursor("queue:7".into())),
+        full_at: None,
     };
     store.finish_refresh(snap.clone(), t0).await.map_err(e)?;
     let state = store.snapshot_state(&s).await.map_err(e)?;

@@ -25,6 +25,7 @@ fn setup(server: &MockServer, configure: impl FnOnce(&mut ucx_webex::WebexConfig
         mapper: Arc::new(ucx_mapping::RuleSet::builtin("webex-users").unwrap()),
         diff: DiffOptions::default(),
         guard: Guard::default(),
+        full_every: None,
     }
 }
 

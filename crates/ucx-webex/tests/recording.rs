@@ -195,6 +195,7 @@ async fn the_pipeline_passes_the_stored_snapshot_so_a_second_refresh_asks_nothin
         mapper: Arc::new(ucx_mapping::RuleSet::builtin("webex-users").unwrap()),
         diff: DiffOptions::default(),
         guard: Guard::default(),
+        full_every: None,
     };
     let sync = Synchronizer::new(Arc::new(MemoryStore::new()));
     sync.refresh(&setup).await.unwrap();

@@ -5,6 +5,7 @@ mod common;
 mod diff;
 mod guard;
 mod identity;
+mod incremental;
 mod model;
 mod props;
 mod store;

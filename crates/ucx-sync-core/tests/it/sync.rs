@@ -14,6 +14,7 @@ fn setup(adapter: &MemoryAdapter) -> SourceSetup {
         mapper: Arc::new(TestMapper),
         diff: DiffOptions::default(),
         guard: Guard::default(),
+        full_every: None,
     }
 }
 
@@ -211,6 +212,7 @@ async fn a_refresh_reports_its_progress() {
         mapper: Arc::new(TestMapper),
         diff: DiffOptions::default(),
         guard: Guard::default(),
+        full_every: None,
     };
     let sync = Synchronizer::new(Arc::new(MemoryStore::new()));
     let (calls, last) = (AtomicUsize::new(0), AtomicUsize::new(0));
