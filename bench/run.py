@@ -151,9 +151,11 @@ def waited(log):
     return sum(int(ms) for ms in re.findall(r"wait_ms=(\d+)", log)) / 1000
 
 
-def ucx_runs(name, uri, work, users):
+def ucx_runs(name, gen, work, users):
     """First sync (every user added) and an unchanged re-sync of one source, each its own
-    process and database."""
+    process and database; for Entra, whose re-syncs go through the delta query, also a re-sync
+    after 100 users changed. Each row counts the requests the tenant answered."""
+    uri = gen.uri
     d = work / f"{name}-{users}"
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
@@ -163,17 +165,23 @@ def ucx_runs(name, uri, work, users):
     env = dict(os.environ, BENCH_SECRET="bench-secret", UCX_LOG="info")
     cmd = [RELEASE / "ucx-sync", "--config", d / "ucx-sync.toml", "run", "--once"]
     rows = []
-    for run in ("first sync", "unchanged re-sync"):
+    runs = ["first sync", "unchanged re-sync"] + (["100 changed"] if name == "entra" else [])
+    for run in runs:
+        if run == "100 changed":
+            urllib.request.urlopen(urllib.request.Request(f"{uri}/change?users=100", method="POST"))
+        asked_before = gen.stats()["requests"]
         elapsed, rss, log, cpu = measured(cmd, env=env)
+        asked = gen.stats()["requests"] - asked_before
         if f"{users} records" not in log:
             sys.exit(f"{name}: expected {users} records:\n{log}")
         # Every record imported (overlapping extensions included) and nothing left unapplied.
-        expect = f"{users} added" if run == "first sync" else f"{users} unchanged"
+        expect = {"first sync": f"{users} added", "unchanged re-sync": f"{users} unchanged",
+                  "100 changed": "100 updated"}[run]
         if expect not in log or " 0 not applied" not in log:
             sys.exit(f"{name}: expected {expect} and 0 not applied:\n{log}")
         rows.append(dict(tool="ucx-sync run --once", connector=name, users=users, run=run,
                          seconds=elapsed, cpu_s=cpu, rss_mb=rss, waited_s=waited(log),
-                         **step_times(log)))
+                         requests=asked, **step_times(log)))
     return rows
 
 
@@ -238,7 +246,7 @@ def main():
         for name in args.connectors.split(","):
             gen = Loadgen(users, args.rate_limit, args.overlapping, esn=not args.no_esn)
             try:
-                rows += ucx_runs(name, gen.uri, work, users)
+                rows += ucx_runs(name, gen, work, users)
                 if python and users <= args.python_max and name in PYTHON_SCRIPTS:
                     rows.append(refresh_run(name, gen.uri, work, users))
                     rows.append(python_run(python, name, gen.uri, work, users, wsdl))
@@ -251,13 +259,13 @@ def main():
                     r.setdefault("throttled_total", stats["throttled"])
             print(f"# done: {name} {users}", file=sys.stderr)
 
-    print("| tool | connector | users | run | wall s | CPU s | users/s | peak RSS MB | steps (read / plan / store / apply s) | waited s |")
-    print("|---|---|---:|---|---:|---:|---:|---:|---|---:|")
+    print("| tool | connector | users | run | wall s | CPU s | users/s | peak RSS MB | steps (read / plan / store / apply s) | waited s | requests |")
+    print("|---|---|---:|---|---:|---:|---:|---:|---|---:|---:|")
     for r in rows:
         steps = " / ".join(f"{r[k]:.2f}" if k in r else "–"
                            for k in ("read_s", "planned_s", "stored_s", "applied_s"))
         print(f"| {r['tool']} | {r['connector']} | {r['users']:,} | {r['run']} | {r['seconds']:.2f} "
-              f"| {r['cpu_s']:.2f} | {r['users'] / r['seconds']:,.0f} | {r['rss_mb']:.0f} | {steps} | {r.get('waited_s', 0):.1f} |")
+              f"| {r['cpu_s']:.2f} | {r['users'] / r['seconds']:,.0f} | {r['rss_mb']:.0f} | {steps} | {r.get('waited_s', 0):.1f} | {r.get('requests', '–')} |")
     ratios = {}
     for r in rows:
         if r["run"] == "list":

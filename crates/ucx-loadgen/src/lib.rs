@@ -12,8 +12,10 @@
 //!   (`start`/`max` paging with `Link: rel="next"`), with no workspaces;
 //! - CUCM AXL: `POST /axl/` for `listUser` (`skip`/`first`), `executeSQLQuery` (devices and
 //!   SIP URIs of the users named in the query) and `getCCMVersion`;
-//! - Microsoft Graph: `POST /{tenant}/oauth2/v2.0/token` and `GET /v1.0/users` (`$top`,
-//!   `@odata.nextLink` with a `$skiptoken`).
+//! - Microsoft Graph: `POST /{tenant}/oauth2/v2.0/token`, `GET /v1.0/users` (`$top`,
+//!   `@odata.nextLink` with a `$skiptoken`) and `GET /v1.0/users/delta` (an initial round ending
+//!   in a `@odata.deltaLink`, then the users changed since); `POST /change?users=N` makes users
+//!   `0..N` change.
 //!
 //! Pages are generated on request from the user's index, so a tenant of a million users costs
 //! no memory, and user `i` is the same in every API (`user{i}@example.com`). An optional rate
@@ -114,6 +116,7 @@ impl Tenant {
 pub struct Served {
     server: MockServer,
     stats: Arc<Stats>,
+    changed: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Served {
@@ -126,6 +129,12 @@ impl Served {
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
+
+    /// Makes Graph users `0..users` change, as `POST /change?users=N` does.
+    pub fn change(&self, users: usize) {
+        self.changed
+            .store(users, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Serves `tenant` on `listener` until the returned value is dropped. `GET /stats` answers
@@ -137,6 +146,7 @@ pub async fn serve(listener: TcpListener, tenant: Tenant) -> Served {
         .start()
         .await;
     let stats = Arc::new(Stats::new(tenant.rate_limit));
+    let changed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let base = server.uri();
     let throttled = |inner| Throttled::new(inner, stats.clone());
 
@@ -245,12 +255,31 @@ pub async fn serve(listener: TcpListener, tenant: Tenant) -> Served {
         .and(path("/v1.0/users"))
         .respond_with(throttled(Box::new(graph::Users {
             total: tenant.users,
-            base,
+            base: base.clone(),
+            changed: changed.clone(),
         })))
         .mount(&server)
         .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users/delta"))
+        .respond_with(throttled(Box::new(graph::Delta {
+            total: tenant.users,
+            base,
+            changed: changed.clone(),
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/change"))
+        .respond_with(Change(changed.clone()))
+        .mount(&server)
+        .await;
 
-    Served { server, stats }
+    Served {
+        server,
+        stats,
+        changed,
+    }
 }
 
 /// The window a page request asks for: `(size, start)` from the parameters named `size` (its
@@ -267,6 +296,22 @@ fn window(
         number(size).unwrap_or(default).clamp(1, cap),
         number(start).unwrap_or(0),
     )
+}
+
+/// `POST /change?users=N`: users `0..N` of the Graph tenant change (they move department), as
+/// seen by `/v1.0/users` and the next delta round.
+struct Change(Arc<std::sync::atomic::AtomicUsize>);
+
+impl wiremock::Respond for Change {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        match query(request, "users").and_then(|n| n.parse().ok()) {
+            Some(n) => {
+                self.0.store(n, std::sync::atomic::Ordering::Relaxed);
+                ResponseTemplate::new(204)
+            }
+            None => ResponseTemplate::new(400).set_body_string("users=N is required"),
+        }
+    }
 }
 
 /// The value of query parameter `name`.
