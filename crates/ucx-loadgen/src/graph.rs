@@ -31,15 +31,7 @@ impl Respond for Users {
                 r#","@odata.nextLink":"{base}/v1.0/users?$top={top}&$skiptoken={end}""#
             );
         }
-        out.push_str(r#","value":["#);
-        for i in start..end {
-            if i > start {
-                out.push(',');
-            }
-            user(&mut out, i, i < changed);
-        }
-        out.push_str("]}");
-        ResponseTemplate::new(200).set_body_raw(out, "application/json")
+        page_of(out, start..end, changed)
     }
 }
 
@@ -83,16 +75,21 @@ impl Respond for Delta {
                 );
             }
         }
-        out.push_str(r#","value":["#);
-        for i in start..end {
-            if i > start {
-                out.push(',');
-            }
-            user(&mut out, i, i < changed);
-        }
-        out.push_str("]}");
-        ResponseTemplate::new(200).set_body_raw(out, "application/json")
+        page_of(out, start..end, changed)
     }
+}
+
+/// Ends the page `out` with the users `range` as its `value`.
+fn page_of(mut out: String, range: std::ops::Range<usize>, changed: usize) -> ResponseTemplate {
+    out.push_str(r#","value":["#);
+    for i in range.clone() {
+        if i > range.start {
+            out.push(',');
+        }
+        user(&mut out, i, i < changed);
+    }
+    out.push_str("]}");
+    ResponseTemplate::new(200).set_body_raw(out, "application/json")
 }
 
 /// User `i` with the properties a `$select` of the sync's attributes returns; a changed user
