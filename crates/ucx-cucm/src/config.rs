@@ -50,7 +50,9 @@ pub struct CucmConfig {
     /// Reads each user's associated devices and Microsoft SIP URI (`ocsprimaryuseraddress`)
     /// with `executeSQLQuery`, one query per page of users.
     pub devices: bool,
-    /// Users per device query.
+    /// Users per device query. As many as a `listUser` page by default, so a page costs two
+    /// round trips (the list and one query for its devices and SIP URIs), not three; a query
+    /// CUCM finds too large is split in two.
     pub sql_chunk: usize,
     /// After a fill, check it by a keyset scan of every end user's pkid (`executeSQLQuery`,
     /// `pkid > last ORDER BY pkid`, `keyset_page` at a time) and read any user the fill
@@ -101,7 +103,7 @@ impl CucmConfig {
             page_size: 1000,
             min_page_size: 10,
             devices: true,
-            sql_chunk: 500,
+            sql_chunk: 1000,
             verify_fill: true,
             keyset_page: 5000,
             tls: CucmTls::Verify,
