@@ -83,7 +83,7 @@ def measured(cmd, env=None, cwd=None):
 class Loadgen:
     """ucx-loadgen in the background; it stops when this script's pipe to it closes."""
 
-    def __init__(self, users, rate_limit=None, overlapping=False, esn=True):
+    def __init__(self, users, rate_limit=None, overlapping=False, esn=True, latency_ms=None):
         # As many virtual objects as users, so every connector reads `users` records.
         cmd = [RELEASE / "ucx-loadgen", "--users", str(users), "--objects", str(users),
                "--until-stdin-closes"]
@@ -93,6 +93,8 @@ class Loadgen:
             cmd += ["--overlapping"]
         if not esn:
             cmd += ["--no-esn"]
+        if latency_ms:
+            cmd += ["--latency-ms", str(latency_ms)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
@@ -228,6 +230,8 @@ def main():
     ap.add_argument("--overlapping", action="store_true",
                     help="extensions overlap: Webex people and virtual objects in two locations, "
                          "CUCM numbers in two partitions")
+    ap.add_argument("--latency", type=int, metavar="MS",
+                    help="every API answer waits this long, served side by side (a real API's round trip)")
     ap.add_argument("--no-esn", action="store_true",
                     help="no Webex location has a routing prefix (ESN off)")
     ap.add_argument("--work", default=None, help="working directory (default: a temporary one)")
@@ -244,7 +248,8 @@ def main():
     rows = []
     for users in [int(s) for s in args.sizes.split(",")]:
         for name in args.connectors.split(","):
-            gen = Loadgen(users, args.rate_limit, args.overlapping, esn=not args.no_esn)
+            gen = Loadgen(users, args.rate_limit, args.overlapping, esn=not args.no_esn,
+                          latency_ms=args.latency)
             try:
                 rows += ucx_runs(name, gen, work, users)
                 if python and users <= args.python_max and name in PYTHON_SCRIPTS:

@@ -186,6 +186,23 @@ impl SourceAdapter for EntraUsers {
         .boxed()
     }
 
+    /// The delta link of now, without reading the tenant: `/users/delta?$deltatoken=latest`
+    /// answers no users and a delta link. A full read then lists users in pages of 999, where
+    /// the delta query's own first round pages by 100 (it ignores `$top`).
+    async fn change_bookmark(&self) -> Result<Option<Cursor>, SourceError> {
+        if self.client.config().scope != Scope::AllUsers {
+            return Ok(None);
+        }
+        let url = self.client.url(
+            "users/delta",
+            &[("$select", SELECT), ("$deltatoken", "latest")],
+        )?;
+        let set = delta_round(&self.client, url, false)
+            .await
+            .map_err(|e| source_error(e, "users delta bookmark"))?;
+        Ok(set.cursor)
+    }
+
     /// Changes since `cursor` (a delta link) through `/users/delta`. An empty cursor, or an
     /// expired one (400 `syncStateNotFound`, 410 Gone), reads the whole tenant again
     /// (`full: true`). Removed users (`@removed`, deleted or soft-deleted) and users the

@@ -748,3 +748,29 @@ async fn pictures_are_fetched_checked_and_revalidated_with_their_etag() {
         Err(PictureError::TooLarge { limit: 204_800 })
     ));
 }
+
+#[tokio::test]
+async fn a_bookmark_is_the_delta_link_of_now_without_reading_the_tenant() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    let link = format!("{}/v1.0/users/delta?$deltatoken=now-token", server.uri());
+    Mock::given(path("/v1.0/users/delta"))
+        .and(query_param("$deltatoken", "latest"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users",
+            "@odata.deltaLink": link,
+            "value": []
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let users = EntraUsers::new(config(&server)).unwrap();
+    assert_eq!(users.change_bookmark().await.unwrap(), Some(Cursor(link)));
+    // A scoped source follows no feed.
+    let mut c = config(&server);
+    c.scope = Scope::Groups(vec!["g1".into()]);
+    assert_eq!(
+        EntraUsers::new(c).unwrap().change_bookmark().await.unwrap(),
+        None
+    );
+}

@@ -37,7 +37,8 @@ impl Respond for Users {
 
 /// `GET /v1.0/users/delta`: without a `$deltatoken`, every user in pages (`$skiptoken`), the
 /// last page ending in a `@odata.deltaLink`; with one, the users changed since it was issued
-/// (the token is how many had changed then) and a new delta link.
+/// (the token is how many had changed then) and a new delta link; `$deltatoken=latest`, no
+/// users and the delta link of now.
 pub(crate) struct Delta {
     pub(crate) total: usize,
     pub(crate) base: String,
@@ -49,8 +50,13 @@ impl Respond for Delta {
         let changed = self.changed.load(Ordering::Relaxed).min(self.total);
         let base = &self.base;
         let (start, end, next) = match crate::query(request, "$deltatoken") {
+            // `latest`: a delta link of now, no users.
             Some(t) => {
-                let since = t.parse::<usize>().unwrap_or(0).min(changed);
+                let since = if t == "latest" {
+                    changed
+                } else {
+                    t.parse::<usize>().unwrap_or(0).min(changed)
+                };
                 (since, changed, None)
             }
             None => {

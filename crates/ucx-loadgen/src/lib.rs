@@ -63,6 +63,9 @@ pub struct Tenant {
     pub objects: usize,
     /// Requests per second answered before the rest of that second is refused.
     pub rate_limit: Option<u32>,
+    /// How long every API answer waits, as a round trip to the real API does; answers are
+    /// still served side by side, so a client that asks concurrently gains.
+    pub latency: Option<std::time::Duration>,
     /// Extensions overlap as in real tenants: Webex person `i` is in HQ Denver (routing prefix
     /// 8101) or Branch Austin (8102) by `i % 2` with extension `i / 2`, so each extension is in
     /// both locations and only the ESN tells them apart; virtual object `j` likewise, in pairs
@@ -81,6 +84,7 @@ impl Tenant {
             users,
             objects: users,
             rate_limit: None,
+            latency: None,
             overlapping: false,
             esn: true,
         }
@@ -95,6 +99,12 @@ impl Tenant {
     /// Refuses requests over `per_second` with 429 (503 for AXL) and `Retry-After`.
     pub fn with_rate_limit(mut self, per_second: Option<u32>) -> Self {
         self.rate_limit = per_second;
+        self
+    }
+
+    /// Delays every API answer by `latency` (see [`Tenant::latency`]).
+    pub fn with_latency(mut self, latency: Option<std::time::Duration>) -> Self {
+        self.latency = latency;
         self
     }
 
@@ -145,7 +155,7 @@ pub async fn serve(listener: TcpListener, tenant: Tenant) -> Served {
         .disable_request_recording()
         .start()
         .await;
-    let stats = Arc::new(Stats::new(tenant.rate_limit));
+    let stats = Arc::new(Stats::new(tenant.rate_limit, tenant.latency));
     let changed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let base = server.uri();
     let throttled = |inner| Throttled::new(inner, stats.clone());

@@ -3,7 +3,7 @@
 //! does not leave it running).
 //!
 //! ```text
-//! ucx-loadgen --users 100000 [--objects N] [--port 0] [--rate-limit 50] [--overlapping] [--no-esn]
+//! ucx-loadgen --users 100000 [--objects N] [--port 0] [--rate-limit 50] [--latency-ms 100] [--overlapping] [--no-esn]
 //!             [--until-stdin-closes]
 //! ```
 //!
@@ -29,6 +29,9 @@ struct Args {
     /// Requests per second answered before 429/503 with Retry-After.
     #[arg(long)]
     rate_limit: Option<u32>,
+    /// Milliseconds every API answer waits (answers are served side by side).
+    #[arg(long)]
+    latency_ms: Option<u64>,
     /// Overlapping extensions: Webex people in two locations, CUCM numbers in two partitions.
     #[arg(long)]
     overlapping: bool,
@@ -46,7 +49,8 @@ async fn main() -> std::io::Result<()> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))?;
     let mut tenant = ucx_loadgen::Tenant::new(args.users)
         .with_objects(args.objects.unwrap_or(args.users))
-        .with_rate_limit(args.rate_limit);
+        .with_rate_limit(args.rate_limit)
+        .with_latency(args.latency_ms.map(std::time::Duration::from_millis));
     if args.overlapping {
         tenant = tenant.overlapping();
     }

@@ -14,16 +14,19 @@ pub struct Stats {
     requests: AtomicU64,
     throttled: AtomicU64,
     limit: Option<u32>,
+    /// How long every API answer waits before it is sent, as a real API's round trip does.
+    latency: Option<std::time::Duration>,
     /// The start of the current one-second window and the requests counted in it.
     window: Mutex<(Instant, u32)>,
 }
 
 impl Stats {
-    pub(crate) fn new(limit: Option<u32>) -> Self {
+    pub(crate) fn new(limit: Option<u32>, latency: Option<std::time::Duration>) -> Self {
         Self {
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             limit,
+            latency,
             window: Mutex::new((Instant::now(), 0)),
         }
     }
@@ -74,6 +77,17 @@ impl Throttled {
 
 impl Respond for Throttled {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let answer = self.answer(request);
+        // Delayed answers are still served side by side, as the real APIs serve them.
+        match self.stats.latency {
+            Some(d) => answer.set_delay(d),
+            None => answer,
+        }
+    }
+}
+
+impl Throttled {
+    fn answer(&self, request: &Request) -> ResponseTemplate {
         if self.stats.admit() {
             return self.inner.respond(request);
         }

@@ -141,6 +141,18 @@ pub trait SourceAdapter: Debug + Send + Sync + 'static {
         ))
     }
 
+    /// Where the change feed stands now, without reading any change: taken before a full read,
+    /// so the next incremental refresh replays whatever changed during it. The default asks
+    /// `changes` with an empty cursor and keeps its cursor unless it answered `full` (a source
+    /// whose empty-cursor answer is a full read should override this with a cheaper bookmark).
+    async fn change_bookmark(&self) -> Result<Option<Cursor>, SourceError> {
+        if !self.capabilities().delta {
+            return Ok(None);
+        }
+        let set = self.changes(&Cursor(String::new())).await?;
+        Ok(if set.full { None } else { set.cursor })
+    }
+
     /// What fetches the pictures the source's users' `picture` fields name; `None` (the
     /// default) when the source has none or they are switched off.
     fn pictures(&self) -> Option<std::sync::Arc<dyn crate::picture::PictureFetcher>> {

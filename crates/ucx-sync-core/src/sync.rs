@@ -7,7 +7,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use ucx_filter::Matcher;
 
-use crate::adapter::{ChangeSet, Cursor, ListRequest, Snapshot, SourceAdapter, SourceAdapterExt};
+use crate::adapter::{ChangeSet, ListRequest, Snapshot, SourceAdapter, SourceAdapterExt};
 use crate::diff::{DiffOptions, diff};
 use crate::error::SourceError;
 use crate::guard::{Guard, GuardError};
@@ -275,8 +275,8 @@ impl Synchronizer {
 
     /// Reads the source: through its change feed when `previous` is a complete snapshot with a
     /// cursor and no full read is due (`SourceSetup::full_every`), else in full. A full read of
-    /// a source with a feed takes a bookmark first, so changes made during the read are
-    /// replayed by the next incremental refresh rather than lost. A feed the source cannot
+    /// a source with a feed takes a bookmark first (`change_bookmark`), so changes made during
+    /// the read are replayed by the next incremental refresh rather than lost. A feed the source cannot
     /// continue is the source's to report as `full` (an expired Graph delta token, a lost AXL
     /// queue); one it does not support falls back to a full read, logged.
     async fn read(
@@ -313,21 +313,8 @@ impl Synchronizer {
             }
         }
         // A full read, with a bookmark taken first.
-        let bookmark = match adapter.changes(&Cursor(String::new())).await {
-            // The source's own full read through its feed (Graph's initial delta round).
-            Ok(set) if set.full => {
-                let snapshot = Snapshot {
-                    source: adapter.source_id().clone(),
-                    taken_at: now,
-                    complete: true,
-                    records: set.upserts,
-                    cursor: set.cursor,
-                    full_at: Some(now),
-                };
-                progress(snapshot.records.len());
-                return Ok(snapshot);
-            }
-            Ok(set) => set.cursor,
+        let bookmark = match adapter.change_bookmark().await {
+            Ok(cursor) => cursor,
             Err(e) => {
                 tracing::warn!(source = %adapter.source_id(), error = %e, "no change-feed bookmark; the next refresh reads in full too");
                 None
