@@ -143,6 +143,18 @@ struct Inner {
     options: ClientOptions,
     decoder: Arc<dyn ErrorDecoder>,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Per host, until when a server asked every caller to wait (`Retry-After` on a 429 or
+    /// 503): one worker told to slow down slows every worker of the client down with it.
+    paused: Mutex<HashMap<String, tokio::time::Instant>>,
+}
+
+/// `host:port` of `url`, the key of the per-host limits and pauses.
+fn host_of(url: &Url) -> Option<String> {
+    Some(format!(
+        "{}:{}",
+        url.host_str()?,
+        url.port_or_known_default()?
+    ))
 }
 
 /// An HTTP client with the connectors' policies built in. Cheap to clone; clones share
@@ -174,6 +186,7 @@ impl HttpClient {
                 options,
                 decoder,
                 limits: Mutex::new(HashMap::new()),
+                paused: Mutex::new(HashMap::new()),
             }),
             auth: None,
         })
@@ -237,6 +250,7 @@ impl HttpClient {
                 _ => None,
             };
             let outcome = {
+                self.hold_off(&call.url).await;
                 let _permit = self.permit(&call.url).await;
                 self.exchange(&call, token.as_ref().map(|t| &t.token)).await
             };
@@ -309,6 +323,9 @@ impl HttpClient {
             if started.elapsed() + wait > policy.max_elapsed {
                 return Err(error);
             }
+            if server_wait.is_some() {
+                self.pause(&call.url, wait);
+            }
             tracing::warn!(
                 method = %call.method,
                 url = %redact_url(&call.url),
@@ -322,8 +339,41 @@ impl HttpClient {
         }
     }
 
+    /// Waits while the host is paused by a `Retry-After` another call was given.
+    async fn hold_off(&self, url: &Url) {
+        let Some(host) = host_of(url) else { return };
+        loop {
+            let until = self
+                .inner
+                .paused
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&host)
+                .copied();
+            match until {
+                Some(t) if t > tokio::time::Instant::now() => tokio::time::sleep_until(t).await,
+                _ => return,
+            }
+        }
+    }
+
+    /// Pauses every call to the host for `wait` (the later of this and any pause already set).
+    fn pause(&self, url: &Url, wait: Duration) {
+        let Some(host) = host_of(url) else { return };
+        let until = tokio::time::Instant::now() + wait;
+        let mut paused = self
+            .inner
+            .paused
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = paused.entry(host).or_insert(until);
+        if *entry < until {
+            *entry = until;
+        }
+    }
+
     async fn permit(&self, url: &Url) -> Option<OwnedSemaphorePermit> {
-        let host = format!("{}:{}", url.host_str()?, url.port_or_known_default()?);
+        let host = host_of(url)?;
         let sem = {
             let mut limits = self
                 .inner

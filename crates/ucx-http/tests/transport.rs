@@ -642,3 +642,53 @@ async fn a_connection_reset_mid_body_is_retried() {
     assert_eq!(value, serde_json::json!({"a": 1}));
     assert_eq!(connections.load(Ordering::SeqCst), 2);
 }
+
+/// Answers 429 with `Retry-After: 1` to the first request, 200 to every later one, and
+/// records when each arrived.
+struct SlowDown(Arc<std::sync::Mutex<Vec<Instant>>>);
+
+impl Respond for SlowDown {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let mut seen = self.0.lock().unwrap();
+        seen.push(Instant::now());
+        if seen.len() == 1 {
+            ResponseTemplate::new(429).insert_header("Retry-After", "1")
+        } else {
+            ResponseTemplate::new(200).set_body_string("{}")
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_given_to_one_call_slows_every_call_to_the_host_down() {
+    let server = MockServer::start().await;
+    let arrivals = Arc::new(std::sync::Mutex::new(Vec::new()));
+    Mock::given(method("GET"))
+        .respond_with(SlowDown(arrivals.clone()))
+        .mount(&server)
+        .await;
+    let mut options = ClientOptions::for_tests();
+    options.retry.max_retry_after = Duration::from_secs(5);
+    let http = HttpClient::new(options, Arc::new(PlainErrors)).unwrap();
+    let started = Instant::now();
+    let first = http.send(Call::get(url(&server, "/a")));
+    // A second worker asks a moment after the first was told to wait.
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        http.send(Call::get(url(&server, "/b"))).await
+    };
+    let (a, b) = tokio::join!(first, second);
+    a.unwrap();
+    b.unwrap();
+    let seen = arrivals.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3, "the 429, the retry, the second call");
+    // Neither the retry nor the second worker's call reached the server before the second
+    // the server asked for was over.
+    for t in &seen[1..] {
+        assert!(
+            t.duration_since(started) >= Duration::from_millis(950),
+            "a call arrived {:?} after the start",
+            t.duration_since(started)
+        );
+    }
+}
