@@ -54,6 +54,15 @@ client_secret = "env:BENCH_SECRET"
 }
 
 
+# Source keys from --set, added to every source section.
+EXTRA_KEYS = []
+
+
+def source_section(name, uri):
+    """The body of a source's section: its connection keys and those of --set."""
+    return SOURCES[name].format(uri=uri) + "".join(f"{k}\n" for k in EXTRA_KEYS)
+
+
 def measured(cmd, env=None, cwd=None):
     """Runs cmd; returns (seconds, the child's own peak RSS in MB, its output, its CPU seconds).
     wait4 gives the child's own figures (RUSAGE_CHILDREN would add up all children so far)."""
@@ -163,7 +172,7 @@ def ucx_runs(name, gen, work, users):
     d.mkdir(parents=True)
     (d / "ucx-sync.toml").write_text(
         f'[store]\npath = "users.db"\n\n[[sources]]\nname = "{name}"\n'
-        + SOURCES[name].format(uri=uri))
+        + source_section(name, uri))
     env = dict(os.environ, BENCH_SECRET="bench-secret", UCX_LOG="info")
     cmd = [RELEASE / "ucx-sync", "--config", d / "ucx-sync.toml", "run", "--once"]
     rows = []
@@ -209,7 +218,7 @@ def refresh_run(name, uri, work, users):
     d.mkdir(parents=True)
     (d / "ucx-sync.toml").write_text(
         f'[store]\npath = "users.db"\n\n[[sources]]\nname = "{name}"\n'
-        + SOURCES[name].format(uri=uri))
+        + source_section(name, uri))
     env = dict(os.environ, BENCH_SECRET="bench-secret")
     elapsed, rss, _, cpu = measured(
         [RELEASE / "ucx-sync", "--config", d / "ucx-sync.toml", "refresh"], env=env)
@@ -234,9 +243,12 @@ def main():
                     help="every API answer waits this long, served side by side (a real API's round trip)")
     ap.add_argument("--no-esn", action="store_true",
                     help="no Webex location has a routing prefix (ESN off)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a source key added to every source section (TOML), e.g. read_concurrency=1")
     ap.add_argument("--work", default=None, help="working directory (default: a temporary one)")
     ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args()
+    EXTRA_KEYS.extend(args.set)
 
     build()
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="ucx-bench-"))

@@ -120,6 +120,8 @@ pub(crate) struct SourceSection {
     pub recording_ids: Option<bool>,
     /// Per-record lookups (recording ids, workspace numbers) in flight at once.
     pub lookup_concurrency: Option<usize>,
+    /// Webex people batches read at once (1: the sequential listing).
+    pub read_concurrency: Option<usize>,
     /// Page size of the feature lists (hunt groups, queues, …).
     pub feature_page_size: Option<usize>,
     /// Webex users and Entra: store each user's picture with the user (default on).
@@ -316,7 +318,12 @@ type KindTest = fn(Kind) -> bool;
 /// Checks the connector options of a section: each belongs to its kind, and each value is one
 /// the connector accepts. Errors name the key.
 fn options(s: &SourceSection, dir: &Path) -> Result<(), String> {
-    let kind_keys: [(&str, bool, KindTest); 14] = [
+    let kind_keys: [(&str, bool, KindTest); 15] = [
+        (
+            "read_concurrency",
+            s.read_concurrency.is_some(),
+            Kind::is_webex,
+        ),
         ("pictures", s.pictures.is_some(), Kind::has_pictures),
         ("send_org_id", s.send_org_id.is_some(), Kind::is_webex),
         (
@@ -373,6 +380,7 @@ fn options(s: &SourceSection, dir: &Path) -> Result<(), String> {
         cloud(c)?;
     }
     for (key, n) in [
+        ("read_concurrency", s.read_concurrency),
         ("lookup_concurrency", s.lookup_concurrency),
         ("feature_page_size", s.feature_page_size),
         ("max_concurrency", s.max_concurrency),
@@ -519,6 +527,9 @@ pub(crate) fn adapter(s: &SourceSection, dir: &Path) -> Result<Arc<dyn SourceAda
             }
             if let Some(n) = s.lookup_concurrency {
                 c.lookup_concurrency = n;
+            }
+            if let Some(n) = s.read_concurrency {
+                c.read_concurrency = n;
             }
             if let Some(n) = s.feature_page_size {
                 c.feature_page_size = n;

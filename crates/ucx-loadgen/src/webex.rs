@@ -58,13 +58,26 @@ pub(crate) struct People {
 impl Respond for People {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let (max, start) = crate::window(request, "max", 100, 1000, "after");
+        // `id=a,b,…` (at most 85): those people, in no particular order, and no next link.
+        let by_id: Option<Vec<usize>> = crate::query(request, "id").map(|ids| {
+            ids.split(',')
+                .filter_map(person_index)
+                .filter(|&i| i < self.total)
+                .take(85)
+                .collect()
+        });
         let end = (start + max).min(self.total);
+        let indices: Vec<usize> = match &by_id {
+            Some(ids) => ids.iter().rev().copied().collect(),
+            None => (start..end).collect(),
+        };
+        let end = if by_id.is_some() { self.total } else { end };
         let org = id("ORGANIZATION", crate::WEBEX_ORG);
         let locations = [id("LOCATION", LOCATION), id("LOCATION", LOCATION_B)];
-        let mut body = String::with_capacity((end - start.min(end)) * 1500 + 16);
+        let mut body = String::with_capacity(indices.len() * 1500 + 16);
         body.push_str("{\"items\":[");
-        for i in start..end {
-            if i > start {
+        for (n, &i) in indices.iter().enumerate() {
+            if n > 0 {
                 body.push(',');
             }
             let (location, extension, esn) = if self.overlapping {
@@ -95,6 +108,16 @@ impl Respond for People {
         }
         answer
     }
+}
+
+/// The index of the generated person whose People id is `id`.
+fn person_index(id: &str) -> Option<usize> {
+    let raw = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(id.trim().trim_end_matches('='))
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let uuid = text.rsplit('/').next()?;
+    usize::from_str_radix(uuid.get(..8)?, 16).ok()
 }
 
 /// Person `i` with calling data, about 1.4 KB as Webex answers it.

@@ -101,8 +101,21 @@ pub const AVATAR_PNG: &[u8] = include_bytes!(concat!(
     "/../../fixtures/webex/avatar.png"
 ));
 
-/// Webex people: five over two pages (`Link` to `after=P2`), or only the first three.
+/// Webex people: five over two pages (`Link` to `after=P2`), or only the first three; and
+/// `id=a,b,…` answered with those of them (the parallel read).
 pub async fn webex_people(server: &MockServer, both_pages: bool) {
+    let mut pages = vec![file!("webex/people-page1.json")];
+    if both_pages {
+        pages.push(file!("webex/people-page2.json"));
+    }
+    Mock::given(path("/v1/people"))
+        .and(wiremock::matchers::query_param_contains("id", ""))
+        .respond_with(PeopleById(
+            pages.iter().map(|p| local_avatars(server, p)).collect(),
+        ))
+        .with_priority(1)
+        .mount(server)
+        .await;
     let mut first = json(&local_avatars(server, file!("webex/people-page1.json")));
     if both_pages {
         let next = format!(
@@ -124,6 +137,33 @@ pub async fn webex_people(server: &MockServer, both_pages: bool) {
         )))
         .mount(server)
         .await;
+}
+
+/// `GET /v1/people?id=a,b,…`: the people of `pages` with those ids.
+struct PeopleById(Vec<String>);
+
+impl wiremock::Respond for PeopleById {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let ids: Vec<String> = request
+            .url
+            .query_pairs()
+            .filter(|(k, _)| k == "id")
+            .flat_map(|(_, v)| v.split(',').map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        let items: Vec<serde_json::Value> = self
+            .0
+            .iter()
+            .filter_map(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+            .filter_map(|p| p.get("items").and_then(|i| i.as_array()).cloned())
+            .flatten()
+            .filter(|p| {
+                p.get("id")
+                    .and_then(|i| i.as_str())
+                    .is_some_and(|i| ids.iter().any(|x| x == i))
+            })
+            .collect();
+        json(&serde_json::json!({ "items": items }).to_string())
+    }
 }
 
 /// Webex people from a body of the People API's shape, on one page: `people-overlapping.json`

@@ -102,6 +102,12 @@ pub struct WebexConfig {
     /// default of PBX Username, Device name and Preferred Device name. Needs
     /// `spark-admin:people_read`. On by default.
     pub recording_ids: bool,
+    /// People batches read at once. 4 (the default) and more: the listing without calling data
+    /// (1,000 a page), then the people in batches of 85 ids with their calling data, this many
+    /// at a time, in the listing's order; a `Retry-After` on any of them slows them all down
+    /// together. 1: the listing with calling data, one page at a time (the next fetched while
+    /// the current is converted).
+    pub read_concurrency: usize,
     /// Store each user's avatar image with the user (`WebexUsers::pictures`); on by default.
     pub pictures: bool,
     /// The largest avatar fetched (bytes).
@@ -128,6 +134,7 @@ impl WebexConfig {
             fax_rule: FaxRule::default(),
             lookup_concurrency: 4,
             recording_ids: true,
+            read_concurrency: 4,
             pictures: true,
             avatar_max_bytes: 200 * 1024,
             http: ClientOptions::default(),
@@ -165,6 +172,9 @@ impl WebexConfig {
                 "page_size",
                 "page_size and min_page_size must be at least 1, min_page_size ≤ page_size",
             ));
+        }
+        if self.read_concurrency == 0 {
+            return Err(ConfigError::new("read_concurrency", "must be at least 1"));
         }
         if self.feature_page_size == 0 {
             return Err(ConfigError::new("feature_page_size", "must be at least 1"));

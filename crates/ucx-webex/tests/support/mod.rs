@@ -35,6 +35,9 @@ pub fn config(server: &MockServer) -> WebexConfig {
     .with_base_url(format!("{}/v1/", server.uri()))
     .with_org_id(ORG);
     c.http = ClientOptions::for_tests();
+    // The listing one page at a time, whose paging these tests are about; the parallel read
+    // has its own tests (`people_by_id.rs`, and the workspace's `tests/parallel.rs`).
+    c.read_concurrency = 1;
     c
 }
 
