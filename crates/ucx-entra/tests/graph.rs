@@ -546,7 +546,10 @@ async fn a_safe_part_of_the_filter_is_pushed_down() {
     let server = MockServer::start().await;
     mount_token(&server).await;
     Mock::given(path("/v1.0/users"))
-        .and(query_param("$filter", "department eq 'O''Brien & Co' and (startsWith(mail,'a') or startsWith(userPrincipalName,'a'))"))
+        .and(query_param(
+            "$filter",
+            "(startsWith(mail,'a') or startsWith(userPrincipalName,'a'))",
+        ))
         .respond_with(graph(&server, "users-page2.json"))
         .expect(1)
         .mount(&server)
@@ -565,7 +568,8 @@ async fn a_safe_part_of_the_filter_is_pushed_down() {
         .await
         .unwrap();
     assert_eq!(snap.records.len(), 3);
-    // OR and NOT are never pushed down (they could exclude a matching user).
+    // OR and NOT are never pushed down (they could exclude a matching user), nor free-text
+    // fields such as department: LDAP folds their spaces, Graph does not.
     let or = ucx_filter::Filter::parse("(|(department=a)(department=b))").unwrap();
     assert_eq!(ucx_entra::odata_filter(&or), None);
     let not = ucx_filter::Filter::parse("(!(department=a))").unwrap();
@@ -619,17 +623,17 @@ fn settings_errors_name_the_key_and_clouds_have_their_roots() {
 }
 
 /// Values with quotes, `--` and `%` are quoted for OData (`'` doubled) and stay inside their
-/// string literal; a field Graph cannot filter on is left to the local filter.
+/// string literal; a field Graph cannot filter on as LDAP does is left to the local filter.
 #[test]
 fn hostile_values_stay_inside_their_odata_literal() {
     let f = ucx_filter::Filter::parse(
-        r"(&(department=x' or 1 eq 1 --)(city=100%)(email=a'b*)(officeLocation=\28HQ\29))",
+        r"(&(mail=x'or1eq1--)(userPrincipalName=100%)(email=a'b*)(officeLocation=\28HQ\29))",
     )
     .unwrap();
     assert_eq!(
         ucx_entra::odata_filter(&f).as_deref(),
         Some(
-            "department eq 'x'' or 1 eq 1 --' and city eq '100%' and (startsWith(mail,'a''b') or startsWith(userPrincipalName,'a''b'))"
+            "mail eq 'x''or1eq1--' and userPrincipalName eq '100%' and (startsWith(mail,'a''b') or startsWith(userPrincipalName,'a''b'))"
         )
     );
 }

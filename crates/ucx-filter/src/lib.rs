@@ -8,6 +8,7 @@ mod eval;
 mod fold;
 mod item;
 mod parser;
+mod pushdown;
 mod schema;
 
 pub use ast::{AttributeDescription, Extensible, Filter, Substrings};
@@ -15,6 +16,7 @@ pub use attributes::Attributes;
 pub use error::{ParseError, ParseErrorKind};
 pub use eval::Matcher;
 pub use parser::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, ParseOptions};
+pub use pushdown::plain_value;
 pub use schema::{Field, FieldKind, FilterSchema, ValidationError, WEBEX_USER_TYPES};
 
 /// A filter that could not be used: it does not parse, or it does not fit the source's fields.

@@ -48,12 +48,24 @@ pub(crate) fn connect(
 }
 
 /// The part of a filter Webex can apply: an exact `email` that every match must have (the
-/// People API's `email` parameter). Everything else is evaluated locally only.
+/// People API's `email` parameter, which returns exact matches only). Webex keeps addresses in
+/// lower case, so only a plain lower-case value is sent ([`ucx_filter::plain_value`]): the
+/// server then never leaves out a person the local filter, which ignores case and folds spaces,
+/// accepts. Everything else is evaluated locally only.
+///
+/// ```
+/// use ucx_filter::Filter;
+/// use ucx_webex::email_push_down;
+/// let f = |s| Filter::parse(s).unwrap();
+/// assert_eq!(email_push_down(&f("(&(email= ann@example.com )(department=x))")).as_deref(), Some("ann@example.com"));
+/// assert_eq!(email_push_down(&f("(email=Ann@Example.com)")), None);
+/// assert_eq!(email_push_down(&f("(|(email=ann@example.com)(email=bob@example.com))")), None);
+/// ```
 pub fn email_push_down(filter: &Filter) -> Option<String> {
     match filter {
         Filter::Equality(attr, value) if attr.is("email") => {
-            let v = std::str::from_utf8(value).ok()?;
-            (!v.is_empty()).then(|| v.to_owned())
+            let v = ucx_filter::plain_value(value)?;
+            (!v.bytes().any(|b| b.is_ascii_uppercase())).then(|| v.to_owned())
         }
         Filter::And(children) => children.iter().find_map(email_push_down),
         _ => None,
