@@ -164,8 +164,8 @@ def waited(log):
 
 def ucx_runs(name, gen, work, users):
     """First sync (every user added) and an unchanged re-sync of one source, each its own
-    process and database; for Entra, whose re-syncs go through the delta query, also a re-sync
-    after 100 users changed. Each row counts the requests the tenant answered."""
+    process and database; for Entra and CUCM, whose re-syncs go through their change feeds (the
+    delta query, listChange), also a re-sync after 100 users changed. Each row counts the requests the tenant answered."""
     uri = gen.uri
     d = work / f"{name}-{users}"
     shutil.rmtree(d, ignore_errors=True)
@@ -176,7 +176,7 @@ def ucx_runs(name, gen, work, users):
     env = dict(os.environ, BENCH_SECRET="bench-secret", UCX_LOG="info")
     cmd = [RELEASE / "ucx-sync", "--config", d / "ucx-sync.toml", "run", "--once"]
     rows = []
-    runs = ["first sync", "unchanged re-sync"] + (["100 changed"] if name == "entra" else [])
+    runs = ["first sync", "unchanged re-sync"] + (["100 changed"] if name in ("entra", "cucm") else [])
     for run in runs:
         if run == "100 changed":
             urllib.request.urlopen(urllib.request.Request(f"{uri}/change?users=100", method="POST"))

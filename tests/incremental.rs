@@ -1,31 +1,26 @@
-//! Incremental refreshes against `ucx-loadgen`'s Graph delta query, through the real client and
-//! the pipeline: after a full read, an unchanged refresh costs one delta request, and a change
-//! of 100 users plans exactly those 100.
+//! Incremental refreshes against `ucx-loadgen`'s Graph delta query and AXL change queue, through
+//! the real clients and the pipeline: after a full read, an unchanged refresh costs at most
+//! three requests, and a change of 100 users plans exactly those 100.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use ucx_sync::core::{DiffOptions, Guard, MemoryStore, SourceSetup, Synchronizer};
+use ucx_sync::core::{DiffOptions, Guard, MemoryStore, SourceAdapter, SourceSetup, Synchronizer};
 use ucx_sync::http::secrecy::SecretString;
 
 const USERS: usize = 3_000;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_entra_delta_refresh_reads_and_plans_only_the_changed_users() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let t = ucx_loadgen::serve(listener, ucx_loadgen::Tenant::new(USERS)).await;
-    let mut c = ucx_sync::entra::EntraConfig::new(
-        ucx_loadgen::ENTRA_TENANT,
-        "bench-client",
-        ucx_sync::entra::EntraCredential::Secret(SecretString::from("bench")),
-    );
-    c.authority_url = Some(format!("{}/", t.uri()));
-    c.graph_url = Some(format!("{}/", t.uri()));
+/// A full read, an unchanged incremental refresh, then one after 100 users moved department.
+async fn full_then_incremental(
+    t: &ucx_loadgen::Served,
+    adapter: Arc<dyn SourceAdapter>,
+    rules: &str,
+) {
     let setup = SourceSetup {
-        adapter: Arc::new(ucx_sync::entra::EntraUsers::new(c).unwrap()),
+        adapter,
         filter: None,
-        mapper: Arc::new(ucx_sync::mapping::RuleSet::builtin("entra").unwrap()),
+        mapper: Arc::new(ucx_sync::mapping::RuleSet::builtin(rules).unwrap()),
         diff: DiffOptions::default(),
         guard: Guard::default(),
         full_every: Some(Duration::from_secs(86_400)),
@@ -42,7 +37,8 @@ async fn an_entra_delta_refresh_reads_and_plans_only_the_changed_users() {
     assert!(asked <= 3, "{asked} requests for an unchanged tenant");
 
     t.change(100);
-    let (_, changed) = sync.refresh_and_sync(&setup, &|_| {}).await.unwrap();
+    let (n, changed) = sync.refresh_and_sync(&setup, &|_| {}).await.unwrap();
+    assert_eq!(n, USERS);
     let c = changed.plan.counts;
     assert_eq!((c.update, c.add, c.delete), (100, 0, 0), "{c:?}");
     assert!(
@@ -52,4 +48,36 @@ async fn an_entra_delta_refresh_reads_and_plans_only_the_changed_users() {
             .iter()
             .all(|u| u.changes.iter().any(|ch| ch.field.as_str() == "department"))
     );
+}
+
+async fn tenant() -> ucx_loadgen::Served {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    ucx_loadgen::serve(listener, ucx_loadgen::Tenant::new(USERS)).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entra_delta_refresh_reads_and_plans_only_the_changed_users() {
+    let t = tenant().await;
+    let mut c = ucx_sync::entra::EntraConfig::new(
+        ucx_loadgen::ENTRA_TENANT,
+        "bench-client",
+        ucx_sync::entra::EntraCredential::Secret(SecretString::from("bench")),
+    );
+    c.authority_url = Some(format!("{}/", t.uri()));
+    c.graph_url = Some(format!("{}/", t.uri()));
+    let adapter = Arc::new(ucx_sync::entra::EntraUsers::new(c).unwrap());
+    full_then_incremental(&t, adapter, "entra").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cucm_change_queue_refresh_reads_and_plans_only_the_changed_users() {
+    let t = tenant().await;
+    let mut c = ucx_sync::cucm::CucmConfig::new(
+        format!("{}/axl/", t.uri()),
+        "axl-sync",
+        SecretString::from("bench"),
+    );
+    c.http.max_concurrency_per_host = 1;
+    let adapter = Arc::new(ucx_sync::cucm::CucmUsers::new(c).unwrap());
+    full_then_incremental(&t, adapter, "cucm").await;
 }

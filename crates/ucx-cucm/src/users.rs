@@ -293,25 +293,48 @@ WHERE eu.pkid IN ({list}) ORDER BY eu.pkid, d.name"
 
     /// One user by uuid, with devices; `None` when CUCM no longer has it.
     async fn get_user(&self, uuid: &str) -> Result<Option<SourceRecord>, SourceError> {
+        let mut found = self.get_users(&[uuid.to_owned()]).await?;
+        Ok(found.pop().and_then(|(_, r)| r))
+    }
+
+    /// Users by uuid, in that order, each `None` when CUCM no longer has it: one `getUser`
+    /// each, one after the other (AXL favours serial requests), then the devices and SIP URIs
+    /// of them all in one SQL query per `sql_chunk`, not one per user.
+    async fn get_users(
+        &self,
+        uuids: &[String],
+    ) -> Result<Vec<(String, Option<SourceRecord>)>, SourceError> {
         let op = "getUser";
-        match self
-            .client
-            .scan(op, &envelope::get_user(uuid), "return", "user")
-            .await
-        {
-            Ok(scan) => {
-                let extras = if self.config.devices {
-                    self.extras(&[uuid.to_owned()]).await?
-                } else {
-                    HashMap::new()
-                };
-                Ok(scan.records.first().and_then(|u| {
-                    records::user(u, extras.get(uuid), self.config.email_domain.as_deref())
-                }))
+        let mut rows = Vec::with_capacity(uuids.len());
+        for uuid in uuids {
+            match self
+                .client
+                .scan(op, &envelope::get_user(uuid), "return", "user")
+                .await
+            {
+                Ok(scan) => rows.push((uuid.clone(), scan.records.into_iter().next())),
+                Err(e) if refusal(&e) == Refusal::NotFound => rows.push((uuid.clone(), None)),
+                Err(e) => return Err(source_error(e, op)),
             }
-            Err(e) if refusal(&e) == Refusal::NotFound => Ok(None),
-            Err(e) => Err(source_error(e, op)),
         }
+        let found: Vec<String> = rows
+            .iter()
+            .filter(|(_, row)| row.is_some())
+            .map(|(uuid, _)| uuid.clone())
+            .collect();
+        let extras = if self.config.devices && !found.is_empty() {
+            self.extras(&found).await?
+        } else {
+            HashMap::new()
+        };
+        let domain = self.config.email_domain.as_deref();
+        Ok(rows
+            .into_iter()
+            .map(|(uuid, row)| {
+                let record = row.and_then(|u| records::user(&u, extras.get(&uuid), domain));
+                (uuid, record)
+            })
+            .collect())
     }
 
     /// Everything again, after the change queue was lost.
@@ -470,14 +493,18 @@ impl SourceAdapter for CucmUsers {
             cursor: Some(Cursor(format!("{queue}:{start}"))),
             ..ChangeSet::default()
         };
+        let mut read = Vec::new();
         for (uuid, (_, action)) in latest {
             if action == "r" {
                 set.removed_ids.push(uuid);
             } else {
-                match self.get_user(&uuid).await? {
-                    Some(r) => set.upserts.push(r),
-                    None => set.removed_ids.push(uuid),
-                }
+                read.push(uuid);
+            }
+        }
+        for (uuid, record) in self.get_users(&read).await? {
+            match record {
+                Some(r) => set.upserts.push(r),
+                None => set.removed_ids.push(uuid),
             }
         }
         Ok(set)

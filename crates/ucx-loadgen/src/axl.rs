@@ -1,6 +1,9 @@
-//! CUCM's AXL: `listUser`, the device and SIP URI SQL query, `getCCMVersion`.
+//! CUCM's AXL: `listUser`, `getUser`, `listChange`, the device and SIP URI SQL query,
+//! `getCCMVersion`.
 
 use std::fmt::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use wiremock::{Request, Respond, ResponseTemplate};
 
@@ -20,6 +23,8 @@ fn number_in(body: &str, tag: &str) -> Option<usize> {
 pub(crate) struct ListUser {
     pub(crate) total: usize,
     pub(crate) overlapping: bool,
+    /// Users `0..changed` have changed (`POST /change`).
+    pub(crate) changed: Arc<AtomicUsize>,
 }
 
 impl Respond for ListUser {
@@ -28,13 +33,14 @@ impl Respond for ListUser {
         let skip = number_in(&body, "skip").unwrap_or(0);
         let first = number_in(&body, "first").unwrap_or(self.total);
         let end = skip.saturating_add(first).min(self.total);
+        let changed = self.changed.load(Ordering::Relaxed);
         let mut out = String::with_capacity(end.saturating_sub(skip) * 700 + 300);
         out.push_str(HEAD);
         out.push_str(
             "<ns:listUserResponse xmlns:ns=\"http://www.cisco.com/AXL/API/15.0\"><return>",
         );
         for i in skip..end {
-            user(&mut out, i, self.overlapping);
+            user(&mut out, i, self.overlapping, i < changed);
         }
         out.push_str("</return></ns:listUserResponse>");
         out.push_str(TAIL);
@@ -48,7 +54,7 @@ pub fn list_user_answer(ids: impl IntoIterator<Item = usize>) -> String {
     let mut out = String::from(HEAD);
     out.push_str("<ns:listUserResponse xmlns:ns=\"http://www.cisco.com/AXL/API/15.0\"><return>");
     for i in ids {
-        user(&mut out, i, false);
+        user(&mut out, i, false, false);
     }
     out.push_str("</return></ns:listUserResponse>");
     out.push_str(TAIL);
@@ -57,18 +63,23 @@ pub fn list_user_answer(ids: impl IntoIterator<Item = usize>) -> String {
 
 /// A `getUser` answer for generated user `i`.
 pub fn get_user_answer(i: usize) -> String {
+    changed_user_answer(i, false, false)
+}
+
+fn changed_user_answer(i: usize, overlapping: bool, changed: bool) -> String {
     let mut out = String::from(HEAD);
     out.push_str("<ns:getUserResponse xmlns:ns=\"http://www.cisco.com/AXL/API/15.0\"><return>");
-    user(&mut out, i, false);
+    user(&mut out, i, overlapping, changed);
     out.push_str("</return></ns:getUserResponse>");
     out.push_str(TAIL);
     out
 }
 
 /// End user `i`, the tags in the schema's order, as CUCM answers them (`\+` in patterns,
-/// empty elements, upper-case uuid in braces).
-fn user(out: &mut String, i: usize, overlapping: bool) {
+/// empty elements, upper-case uuid in braces); a changed user has moved department.
+fn user(out: &mut String, i: usize, overlapping: bool, changed: bool) {
     let d = i % 40;
+    let moved = if changed { " (moved)" } else { "" };
     // Numbers are unique per user, as in many clusters; with `overlapping`, number `i / 2`
     // repeats in two partitions, as in a cluster serving sites with overlapping dial plans.
     let n = i;
@@ -86,7 +97,7 @@ fn user(out: &mut String, i: usize, overlapping: bool) {
     let _ = write!(
         out,
         "<user uuid=\"{{3F2A9C10-5B7E-4D21-8A6C-{i:012X}}}\"><firstName>First{i}</firstName><middleName/><lastName>Last{i}</lastName>\
-<userid>user{i}</userid><mailid>user{i}@example.com</mailid><department>Dept {d}</department>\
+<userid>user{i}</userid><mailid>user{i}@example.com</mailid><department>Dept {d}{moved}</department>\
 <manager>manager{d}</manager><primaryExtension><pattern>{pattern}</pattern>\
 <routePartitionName>{partition}</routePartitionName></primaryExtension><directoryUri>user{i}@example.com</directoryUri>\
 <telephoneNumber>{phone}</telephoneNumber><title>Engineer</title><mobileNumber>+1 203 {n:07}</mobileNumber>\
@@ -158,6 +169,97 @@ pub fn sql_answer(request_body: &str) -> String {
     out.push_str("</return></ns:executeSQLQueryResponse>");
     out.push_str(TAIL);
     out
+}
+
+/// `getUser` by uuid: the generated user, or the "not found" fault CUCM answers.
+pub(crate) struct GetUser {
+    pub(crate) total: usize,
+    pub(crate) overlapping: bool,
+    pub(crate) changed: Arc<AtomicUsize>,
+}
+
+impl Respond for GetUser {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body = String::from_utf8_lossy(&request.body);
+        let index = body
+            .split("<uuid>")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .and_then(|uuid| uuid.trim_matches(['{', '}']).rsplit('-').next())
+            .and_then(|tail| usize::from_str_radix(tail, 16).ok())
+            .filter(|&i| i < self.total);
+        match index {
+            Some(i) => {
+                let changed = i < self.changed.load(Ordering::Relaxed);
+                ResponseTemplate::new(200)
+                    .set_body_raw(changed_user_answer(i, self.overlapping, changed), XML)
+            }
+            None => ResponseTemplate::new(500).set_body_raw(
+                format!("{HEAD}<soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>Item not valid: The specified User was not found</faultstring><detail><axlError><axlcode>5007</axlcode><axlmessage>Item not valid: The specified User was not found</axlmessage><request>getUser</request></axlError></detail></soapenv:Fault>{TAIL}"),
+                XML,
+            ),
+        }
+    }
+}
+
+/// The queue id of the generated cluster's change queue.
+const QUEUE: &str = "QloadGen1";
+
+/// `listChange`: change `k` (from 1) is user `k - 1` changing (`POST /change?users=N` makes
+/// changes `1..=N`). Without a `startChangeId`, the bookmark of now and no changes; from one,
+/// at most `PAGE` changes after it and the bookmark to go on from; a foreign queue id is the
+/// 5007 fault of a restarted queue.
+pub(crate) struct ListChange {
+    pub(crate) changed: Arc<AtomicUsize>,
+}
+
+impl ListChange {
+    const PAGE: usize = 1000;
+}
+
+impl Respond for ListChange {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body = String::from_utf8_lossy(&request.body);
+        let last = self.changed.load(Ordering::Relaxed);
+        let start = body.split("<startChangeId").nth(1).map(|rest| {
+            let queue = rest.split('"').nth(1).unwrap_or_default().to_owned();
+            let id = rest
+                .split('>')
+                .nth(1)
+                .and_then(|v| v.split('<').next())
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(1);
+            (queue, id)
+        });
+        let from = match &start {
+            Some((queue, _)) if queue != QUEUE => {
+                return ResponseTemplate::new(500).set_body_raw(
+                    format!("{HEAD}<soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>The queueId value does not match the server. This indicates that it is either incorrect or the server restarted and a full sync is needed.</faultstring><detail><axlError><axlcode>5007</axlcode><axlmessage>The queueId value does not match the server. This indicates that it is either incorrect or the server restarted and a full sync is needed.</axlmessage><request>listChange</request></axlError></detail></soapenv:Fault>{TAIL}"),
+                    XML,
+                );
+            }
+            Some((_, id)) => (*id).max(1),
+            None => last + 1,
+        };
+        let to = last.min(from.saturating_add(Self::PAGE - 1));
+        let mut out = String::from(HEAD);
+        let _ = write!(
+            out,
+            "<ns:listChangeResponse xmlns:ns=\"http://www.cisco.com/AXL/API/15.0\"><queueInfo><firstChangeId>1</firstChangeId><lastChangeId>{last}</lastChangeId><nextStartChangeId>{}</nextStartChangeId><queueId>{QUEUE}</queueId></queueInfo><changes>",
+            to.max(from.saturating_sub(1)) + 1
+        );
+        for k in from..=to {
+            let i = k - 1;
+            let _ = write!(
+                out,
+                "<change type=\"User\" uuid=\"{}\"><id>{k}</id><action>u</action><doGet>true</doGet><changedTags/></change>",
+                pkid(i)
+            );
+        }
+        out.push_str("</changes></ns:listChangeResponse>");
+        out.push_str(TAIL);
+        ResponseTemplate::new(200).set_body_raw(out, XML)
+    }
 }
 
 /// `getCCMVersion`.

@@ -10,12 +10,15 @@
 //!   server, so nothing leaves loopback), and the
 //!   virtual objects: hunt groups, call queues, auto attendants and virtual lines
 //!   (`start`/`max` paging with `Link: rel="next"`), with no workspaces;
-//! - CUCM AXL: `POST /axl/` for `listUser` (`skip`/`first`), `executeSQLQuery` (devices and
-//!   SIP URIs of the users named in the query) and `getCCMVersion`;
+//! - CUCM AXL: `POST /axl/` for `listUser` (`skip`/`first`), `getUser`, `listChange` (a
+//!   change queue in which change `k` is user `k - 1` changing), `executeSQLQuery` (devices and
+//!   SIP URIs of the users named in the query, and the keyset scan of pkids) and
+//!   `getCCMVersion`;
 //! - Microsoft Graph: `POST /{tenant}/oauth2/v2.0/token`, `GET /v1.0/users` (`$top`,
 //!   `@odata.nextLink` with a `$skiptoken`) and `GET /v1.0/users/delta` (an initial round ending
-//!   in a `@odata.deltaLink`, then the users changed since); `POST /change?users=N` makes users
-//!   `0..N` change.
+//!   in a `@odata.deltaLink`, then the users changed since).
+//!
+//! `POST /change?users=N` makes users `0..N` change (they move department) in Graph and AXL.
 //!
 //! Pages are generated on request from the user's index, so a tenant of a million users costs
 //! no memory, and user `i` is the same in every API (`user{i}@example.com`). An optional rate
@@ -140,7 +143,7 @@ impl Served {
         &self.stats
     }
 
-    /// Makes Graph users `0..users` change, as `POST /change?users=N` does.
+    /// Makes users `0..users` change in Graph and AXL, as `POST /change?users=N` does.
     pub fn change(&self, users: usize) {
         self.changed
             .store(users, std::sync::atomic::Ordering::Relaxed);
@@ -237,7 +240,22 @@ pub async fn serve(listener: TcpListener, tenant: Tenant) -> Served {
             Box::new(axl::ListUser {
                 total: tenant.users,
                 overlapping: tenant.overlapping,
+                changed: changed.clone(),
             }) as throttle::Inner,
+        ),
+        (
+            "getUser",
+            Box::new(axl::GetUser {
+                total: tenant.users,
+                overlapping: tenant.overlapping,
+                changed: changed.clone(),
+            }),
+        ),
+        (
+            "listChange",
+            Box::new(axl::ListChange {
+                changed: changed.clone(),
+            }),
         ),
         (
             "executeSQLQuery",
@@ -308,8 +326,8 @@ fn window(
     )
 }
 
-/// `POST /change?users=N`: users `0..N` of the Graph tenant change (they move department), as
-/// seen by `/v1.0/users` and the next delta round.
+/// `POST /change?users=N`: users `0..N` change (they move department), as seen by the Graph
+/// listing and the next delta round, and by `listUser`, `getUser` and `listChange`.
 struct Change(Arc<std::sync::atomic::AtomicUsize>);
 
 impl wiremock::Respond for Change {
