@@ -556,16 +556,18 @@ impl UserStore for SqliteStore {
         snapshot: Snapshot,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        self.blocking(move |c| write_snapshot(c, snapshot, at))
+            .await
+    }
+
+    async fn finish_unchanged_refresh(
+        &self,
+        snapshot: Snapshot,
+        stored_taken_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.blocking(move |c| {
             let source = snapshot.source.as_str().to_owned();
-            if !snapshot.complete {
-                c.execute(
-                    "UPDATE snapshots SET refreshing_since = NULL WHERE source = ?1",
-                    [source],
-                )
-                .map_err(|e| backend("end the refresh", e))?;
-                return Ok(());
-            }
             let mut header = snapshot;
             let records = std::mem::take(&mut header.records);
             let data =
@@ -573,42 +575,39 @@ impl UserStore for SqliteStore {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(|e| backend("store the snapshot", e))?;
-            tx.execute("DELETE FROM snapshot_chunks WHERE source = ?1", [&source])
+            let stored: Option<(Option<String>, Option<i64>)> = tx
+                .query_row(
+                    "SELECT data, records FROM snapshots WHERE source = ?1 AND complete = 1",
+                    [&source],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(|e| backend("read the snapshot", e))?;
+            // Only the header is new when the stored records are still the ones the refresh
+            // started from: same snapshot time, same count.
+            let same = stored.is_some_and(|(data, n)| {
+                n == Some(records.len() as i64)
+                    && data
+                        .and_then(|d| serde_json::from_str::<Snapshot>(&d).ok())
+                        .is_some_and(|h| h.taken_at == stored_taken_at)
+            });
+            if same {
+                tx.execute(
+                    "UPDATE snapshots SET updated_at = ?2, refreshing_since = NULL, cursor = ?3,
+                       data = ?4 WHERE source = ?1",
+                    params![
+                        source,
+                        time(at),
+                        header.cursor.as_ref().map(|c| c.0.clone()),
+                        data
+                    ],
+                )
                 .map_err(|e| backend("store the snapshot", e))?;
-            {
-                let mut insert = tx
-                    .prepare_cached(
-                        "INSERT INTO snapshot_chunks (source, seq, records) VALUES (?1, ?2, ?3)",
-                    )
-                    .map_err(|e| backend("store the snapshot", e))?;
-                for (seq, chunk) in records.chunks(SNAPSHOT_CHUNK).enumerate() {
-                    let json = serde_json::to_vec(chunk)
-                        .map_err(|e| backend("write the snapshot", e))?;
-                    insert
-                        .execute(params![
-                            source,
-                            seq as i64,
-                            lz4_flex::compress_prepend_size(&json)
-                        ])
-                        .map_err(|e| backend("store the snapshot", e))?;
-                }
+                return tx.commit().map_err(|e| backend("store the snapshot", e));
             }
-            tx.execute(
-                "INSERT INTO snapshots (source, updated_at, refreshing_since, complete, records, cursor, data)
-                 VALUES (?1, ?2, NULL, 1, ?3, ?4, ?5)
-                 ON CONFLICT(source) DO UPDATE SET updated_at = excluded.updated_at,
-                   refreshing_since = NULL, complete = 1, records = excluded.records,
-                   cursor = excluded.cursor, data = excluded.data",
-                params![
-                    source,
-                    time(at),
-                    records.len() as i64,
-                    header.cursor.as_ref().map(|c| c.0.clone()),
-                    data
-                ],
-            )
-            .map_err(|e| backend("store the snapshot", e))?;
-            tx.commit().map_err(|e| backend("store the snapshot", e))
+            drop(tx);
+            header.records = records;
+            write_snapshot(c, header, at)
         })
         .await
     }
@@ -628,42 +627,46 @@ impl UserStore for SqliteStore {
 
     async fn snapshot(&self, source: &SourceId) -> Result<Option<Snapshot>, StoreError> {
         let source = source.as_str().to_owned();
-        self.blocking(move |c| {
-            let data: Option<Option<String>> = c
-                .query_row(
-                    "SELECT data FROM snapshots WHERE source = ?1",
-                    [&source],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(|e| backend("read the snapshot", e))?;
-            let Some(data) = data.flatten() else {
-                return Ok(None);
-            };
+        // Only the reads hold the connection; the chunks are decoded after, side by side, so a
+        // plan's read of the users is not kept waiting behind the decoding.
+        let stored = self
+            .blocking(move |c| {
+                let data: Option<Option<String>> = c
+                    .query_row(
+                        "SELECT data FROM snapshots WHERE source = ?1",
+                        [&source],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(|e| backend("read the snapshot", e))?;
+                let Some(data) = data.flatten() else {
+                    return Ok(None);
+                };
+                let mut chunks = c
+                    .prepare_cached(
+                        "SELECT records FROM snapshot_chunks WHERE source = ?1 ORDER BY seq",
+                    )
+                    .map_err(|e| backend("read the snapshot", e))?;
+                let blobs = chunks
+                    .query_map([&source], |r| r.get::<_, Vec<u8>>(0))
+                    .map_err(|e| backend("read the snapshot", e))?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| backend("read the snapshot", e))?;
+                Ok(Some((data, blobs)))
+            })
+            .await?;
+        let Some((data, blobs)) = stored else {
+            return Ok(None);
+        };
+        tokio::task::spawn_blocking(move || {
             let mut snapshot: Snapshot =
                 serde_json::from_str(&data).map_err(|e| backend("read the snapshot", e))?;
-            let mut chunks = c
-                .prepare_cached(
-                    "SELECT records FROM snapshot_chunks WHERE source = ?1 ORDER BY seq",
-                )
-                .map_err(|e| backend("read the snapshot", e))?;
-            let mut rows = chunks
-                .query([&source])
-                .map_err(|e| backend("read the snapshot", e))?;
-            while let Some(row) = rows.next().map_err(|e| backend("read the snapshot", e))? {
-                let compressed = row
-                    .get_ref(0)
-                    .and_then(|v| v.as_blob().map_err(Into::into))
-                    .map_err(|e| backend("read the snapshot", e))?;
-                let json = lz4_flex::decompress_size_prepended(compressed)
-                    .map_err(|e| backend("read the snapshot", e))?;
-                let records: Vec<SourceRecord> =
-                    serde_json::from_slice(&json).map_err(|e| backend("read the snapshot", e))?;
-                snapshot.records.extend(records);
-            }
+            // A snapshot written before chunks (schema 1) holds its records in `data`.
+            snapshot.records.extend(decode_chunks(&blobs)?);
             Ok(Some(snapshot))
         })
         .await
+        .map_err(|e| backend("store task", e))?
     }
 
     async fn record_run(&self, run: &RunRecord) -> Result<(), StoreError> {
@@ -866,4 +869,107 @@ impl UserStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Stores a snapshot: a complete one replaces the cached records (in compressed chunks) and
+/// header in one transaction; any ends the refresh.
+fn write_snapshot(
+    c: &mut Connection,
+    snapshot: Snapshot,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let source = snapshot.source.as_str().to_owned();
+    if !snapshot.complete {
+        c.execute(
+            "UPDATE snapshots SET refreshing_since = NULL WHERE source = ?1",
+            [source],
+        )
+        .map_err(|e| backend("end the refresh", e))?;
+        return Ok(());
+    }
+    let mut header = snapshot;
+    let records = std::mem::take(&mut header.records);
+    let data = serde_json::to_string(&header).map_err(|e| backend("write the snapshot", e))?;
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| backend("store the snapshot", e))?;
+    tx.execute("DELETE FROM snapshot_chunks WHERE source = ?1", [&source])
+        .map_err(|e| backend("store the snapshot", e))?;
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO snapshot_chunks (source, seq, records) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(|e| backend("store the snapshot", e))?;
+        for (seq, chunk) in records.chunks(SNAPSHOT_CHUNK).enumerate() {
+            let json = serde_json::to_vec(chunk).map_err(|e| backend("write the snapshot", e))?;
+            insert
+                .execute(params![
+                    source,
+                    seq as i64,
+                    lz4_flex::compress_prepend_size(&json)
+                ])
+                .map_err(|e| backend("store the snapshot", e))?;
+        }
+    }
+    tx.execute(
+                "INSERT INTO snapshots (source, updated_at, refreshing_since, complete, records, cursor, data)
+                 VALUES (?1, ?2, NULL, 1, ?3, ?4, ?5)
+                 ON CONFLICT(source) DO UPDATE SET updated_at = excluded.updated_at,
+                   refreshing_since = NULL, complete = 1, records = excluded.records,
+                   cursor = excluded.cursor, data = excluded.data",
+                params![
+                    source,
+                    time(at),
+                    records.len() as i64,
+                    header.cursor.as_ref().map(|c| c.0.clone()),
+                    data
+                ],
+            )
+            .map_err(|e| backend("store the snapshot", e))?;
+    tx.commit().map_err(|e| backend("store the snapshot", e))
+}
+
+/// The records of compressed snapshot chunks, in order, decoded on up to all cores.
+fn decode_chunks(blobs: &[Vec<u8>]) -> Result<Vec<SourceRecord>, StoreError> {
+    fn decode(blob: &[u8]) -> Result<Vec<SourceRecord>, StoreError> {
+        let json = lz4_flex::decompress_size_prepended(blob)
+            .map_err(|e| backend("read the snapshot", e))?;
+        serde_json::from_slice(&json).map_err(|e| backend("read the snapshot", e))
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(blobs.len())
+        .max(1);
+    let per = blobs.len().div_ceil(threads).max(1);
+    let parts: Vec<Result<Vec<SourceRecord>, StoreError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = blobs
+            .chunks(per)
+            .map(|group| {
+                scope.spawn(move || {
+                    let mut out = Vec::with_capacity(group.len() * SNAPSHOT_CHUNK);
+                    for blob in group {
+                        out.extend(decode(blob)?);
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(backend(
+                        "read the snapshot",
+                        std::io::Error::other("a decoding thread failed"),
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut records = Vec::with_capacity(blobs.len() * SNAPSHOT_CHUNK);
+    for part in parts {
+        records.extend(part?);
+    }
+    Ok(records)
 }

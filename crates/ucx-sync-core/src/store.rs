@@ -129,6 +129,19 @@ pub trait UserStore: Debug + Send + Sync {
     /// The latest runs of `source`, newest first.
     async fn runs(&self, source: &SourceId, limit: usize) -> Result<Vec<RunRecord>, StoreError>;
 
+    /// Ends a refresh whose records are exactly those of the stored snapshot taken at
+    /// `stored_taken_at` (a change feed reported nothing): a store may then write only the new
+    /// cursor and time, if the stored snapshot is still that one. The default stores it all.
+    async fn finish_unchanged_refresh(
+        &self,
+        snapshot: Snapshot,
+        stored_taken_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let _ = stored_taken_at;
+        self.finish_refresh(snapshot, at).await
+    }
+
     /// The records of the pictures stored for users of `source`. A store that keeps no
     /// pictures has none.
     async fn picture_index(&self, source: &SourceId) -> Result<PictureIndex, StoreError> {

@@ -156,10 +156,11 @@ impl Synchronizer {
         self.store.begin_refresh(&source, Utc::now()).await?;
         let started = Instant::now();
         match self.read(setup, request, previous, progress).await {
-            Ok(snapshot) => {
-                let n = snapshot.records.len();
-                let read = started.elapsed();
-                self.store.finish_refresh(snapshot, Utc::now()).await?;
+            Ok(read) => {
+                let n = read.snapshot.records.len();
+                let read_time = started.elapsed();
+                self.store_read(read).await?;
+                let read = read_time;
                 tracing::info!(
                     source = %source,
                     records = n,
@@ -285,10 +286,11 @@ impl Synchronizer {
         request: ListRequest,
         previous: Option<Arc<Snapshot>>,
         progress: &(dyn Fn(usize) + Send + Sync),
-    ) -> Result<Snapshot, SourceError> {
+    ) -> Result<Read, SourceError> {
         let adapter = &setup.adapter;
         let Some(every) = setup.full_every.filter(|_| adapter.capabilities().delta) else {
-            return adapter.snapshot_observed(request, progress).await;
+            let snapshot = adapter.snapshot_observed(request, progress).await?;
+            return Ok(Read::full(snapshot));
         };
         let now = Utc::now();
         let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
@@ -299,9 +301,17 @@ impl Synchronizer {
             if !due {
                 match adapter.changes(&cursor).await {
                     Ok(set) => {
-                        let snapshot = apply_changes(&prev, set, now);
+                        let unchanged = (!set.full
+                            && set.upserts.is_empty()
+                            && set.removals.is_empty()
+                            && set.removed_ids.is_empty())
+                        .then_some(prev.taken_at);
+                        let snapshot = apply_changes(prev, set, now);
                         progress(snapshot.records.len());
-                        return Ok(snapshot);
+                        return Ok(Read {
+                            snapshot,
+                            unchanged_since: unchanged,
+                        });
                     }
                     Err(e) if e.kind() == crate::error::ErrorKind::Unsupported => {
                         tracing::warn!(source = %adapter.source_id(), error = %e, "the change feed cannot be used; reading in full");
@@ -323,7 +333,22 @@ impl Synchronizer {
         let mut snapshot = adapter.snapshot_observed(request, progress).await?;
         snapshot.cursor = snapshot.cursor.or(bookmark);
         snapshot.full_at = Some(snapshot.taken_at);
-        Ok(snapshot)
+        Ok(Read::full(snapshot))
+    }
+
+    /// Stores what a refresh read: the whole snapshot, or, when a change feed reported nothing,
+    /// only its new cursor and time where the store can (the records stored are those already).
+    async fn store_read(&self, read: Read) -> Result<(), SyncError> {
+        let at = Utc::now();
+        match read.unchanged_since {
+            Some(since) => {
+                self.store
+                    .finish_unchanged_refresh(read.snapshot, since, at)
+                    .await?
+            }
+            None => self.store.finish_refresh(read.snapshot, at).await?,
+        }
+        Ok(())
     }
 
     /// Plans the sync of `setup`'s source from its cached snapshot, without applying.
@@ -482,11 +507,11 @@ impl Synchronizer {
                 }
             };
             let read = started.elapsed();
-            let plan = plan_from(setup, &snapshot, &users);
+            let plan = plan_from(setup, &snapshot.snapshot, &users);
             drop(users);
             let planned = started.elapsed();
-            let records = snapshot.records.len();
-            self.store.finish_refresh(snapshot, Utc::now()).await?;
+            let records = snapshot.snapshot.records.len();
+            self.store_read(snapshot).await?;
             tracing::info!(
                 source = %source,
                 records,
@@ -643,10 +668,26 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+/// What a refresh read: the snapshot, and the time of the stored one when a change feed
+/// reported no change at all (so its records are the stored ones).
+struct Read {
+    snapshot: Snapshot,
+    unchanged_since: Option<DateTime<Utc>>,
+}
+
+impl Read {
+    fn full(snapshot: Snapshot) -> Self {
+        Self {
+            snapshot,
+            unchanged_since: None,
+        }
+    }
+}
+
 /// `previous` brought up to date by `set`: every record a removal names (by key or by stable
 /// id) or an upsert replaces (same key, or same stable id under a new key: a rename) is taken
 /// out, and the upserts are added. A `full` set is the whole source.
-fn apply_changes(previous: &Snapshot, set: ChangeSet, now: DateTime<Utc>) -> Snapshot {
+fn apply_changes(previous: Arc<Snapshot>, set: ChangeSet, now: DateTime<Utc>) -> Snapshot {
     use std::collections::HashSet;
     let full_at = if set.full {
         Some(now)
@@ -654,6 +695,7 @@ fn apply_changes(previous: &Snapshot, set: ChangeSet, now: DateTime<Utc>) -> Sna
         previous.full_at
     };
     let cursor = set.cursor.or_else(|| previous.cursor.clone());
+    let source = previous.source.clone();
     let records = if set.full {
         set.upserts
     } else {
@@ -668,18 +710,21 @@ fn apply_changes(previous: &Snapshot, set: ChangeSet, now: DateTime<Utc>) -> Sna
             .map(String::as_str)
             .chain(set.upserts.iter().filter_map(|r| r.stable_id.as_deref()))
             .collect();
-        let mut records: Vec<SourceRecord> = previous
-            .records
-            .iter()
-            .filter(|r| !keys.contains(&r.key))
-            .filter(|r| !r.stable_id.as_deref().is_some_and(|s| ids.contains(s)))
-            .cloned()
-            .collect();
+        let kept = |r: &SourceRecord| {
+            !keys.contains(&r.key) && !r.stable_id.as_deref().is_some_and(|s| ids.contains(s))
+        };
+        // The stored snapshot is usually held only here: take its records rather than copy
+        // a hundred thousand of them.
+        let mut records: Vec<SourceRecord> = match Arc::try_unwrap(previous) {
+            Ok(owned) => owned.records,
+            Err(shared) => shared.records.clone(),
+        };
+        records.retain(kept);
         records.extend(set.upserts);
         records
     };
     Snapshot {
-        source: previous.source.clone(),
+        source,
         taken_at: now,
         complete: true,
         records,

@@ -260,12 +260,73 @@ pub async fn snapshots_and_runs_round_trip(f: &dyn StoreFactory) -> Result<(), S
     )
 }
 
+/// An unchanged incremental refresh keeps the stored records under the new cursor and time;
+/// one that started from a snapshot since replaced stores the snapshot it was given.
+pub async fn an_unchanged_refresh_keeps_the_records_and_moves_the_cursor(
+    f: &dyn StoreFactory,
+) -> Result<(), String> {
+    let store = f.store(vec![]).await;
+    let s = source();
+    let e = |e: StoreError| e.to_string();
+    let t0 = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_else(Utc::now);
+    let t1 = t0 + chrono::Duration::minutes(5);
+    let record = |key: &str| {
+        SourceRecord::new(ObjectKind::User, key)
+            .with_attributes([("email", [key])].into_iter().collect())
+    };
+    let snap = Snapshot {
+        source: s.clone(),
+        taken_at: t0,
+        complete: true,
+        records: vec![record("a@x.com"), record("b@x.com")],
+        cursor: Some(Cursor("queue:7".into())),
+        full_at: Some(t0),
+    };
+    store.finish_refresh(snap.clone(), t0).await.map_err(e)?;
+    let next = Snapshot {
+        taken_at: t1,
+        cursor: Some(Cursor("queue:9".into())),
+        ..snap.clone()
+    };
+    store.begin_refresh(&s, t1).await.map_err(e)?;
+    store
+        .finish_unchanged_refresh(next.clone(), t0, t1)
+        .await
+        .map_err(e)?;
+    let state = store.snapshot_state(&s).await.map_err(e)?;
+    check(
+        state.refreshing_since.is_none()
+            && state.updated_at == Some(t1)
+            && state.cursor == Some(Cursor("queue:9".into())),
+        || format!("wrong state after an unchanged refresh: {state:?}"),
+    )?;
+    check(
+        store.snapshot(&s).await.map_err(e)? == Some(next.clone()),
+        || "an unchanged refresh did not keep the records under the new cursor".into(),
+    )?;
+    // Started from the snapshot of t0, but the one of t1 is stored now: all of it is written.
+    let other = Snapshot {
+        taken_at: t1 + chrono::Duration::minutes(5),
+        records: vec![record("c@x.com")],
+        cursor: Some(Cursor("queue:11".into())),
+        ..snap
+    };
+    store
+        .finish_unchanged_refresh(other.clone(), t0, t1)
+        .await
+        .map_err(e)?;
+    check(store.snapshot(&s).await.map_err(e)? == Some(other), || {
+        "a refresh from a replaced snapshot kept the wrong records".into()
+    })
+}
+
 /// Runs every check and reports all failures together.
 pub async fn run_all(f: &dyn StoreFactory) -> Result<(), String> {
     let results = [
         apply_then_replan_gives_no_changes(f).await,
         a_stale_plan_changes_nothing(f).await,
         snapshots_and_runs_round_trip(f).await,
+        an_unchanged_refresh_keeps_the_records_and_moves_the_cursor(f).await,
     ];
     let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
     if failures.is_empty() {
