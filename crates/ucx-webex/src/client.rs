@@ -116,35 +116,40 @@ impl WebexClient {
         self.listing(email, true, self.config.page_size)
     }
 
-    /// People in parallel: the listing without calling data (1,000 a page, fast), and for
-    /// each page the people with their calling data in batches of 85 ids (the `id` parameter's
-    /// limit), `read_concurrency` batches at a time. Pages and people come in the listing's
-    /// order, so the result is the sequential read's.
+    /// People in parallel: the listing without calling data (1,000 a page, fast), its ids cut
+    /// into batches of 85 (the `id` parameter's limit) across page boundaries, and the people
+    /// with their calling data fetched `read_concurrency` batches at a time, so no round waits
+    /// for the last short batch of a page. Batches come in the listing's order, so the result
+    /// is the sequential read's.
     fn people_in_parallel(
         &self,
         email: Option<String>,
     ) -> BoxStream<'static, Result<Vec<Person>, SourceError>> {
+        const BATCH: usize = 85;
         let this = self.clone();
-        try_stream! {
+        let batches = try_stream! {
             let mut listing = this.listing(email, false, 1000);
+            let mut ids: Vec<String> = Vec::new();
             while let Some(page) = listing.next().await {
-                let ids: Vec<String> = page?.into_iter().map(|p| p.id).collect();
-                let chunks: Vec<Vec<String>> = ids.chunks(85).map(<[String]>::to_vec).collect();
-                let mut batches = futures::stream::iter(chunks)
-                    .map(|c| {
-                        let this = this.clone();
-                        async move { this.people_with_ids(c).await }
-                    })
-                    .buffered(this.config.read_concurrency);
-                while let Some(batch) = batches.next().await {
-                    let batch = batch?;
-                    if !batch.is_empty() {
-                        yield batch;
-                    }
+                ids.extend(page?.into_iter().map(|p| p.id));
+                while ids.len() >= BATCH {
+                    let rest = ids.split_off(BATCH);
+                    yield std::mem::replace(&mut ids, rest);
                 }
             }
-        }
-        .boxed()
+            if !ids.is_empty() {
+                yield ids;
+            }
+        };
+        let fetcher = self.clone();
+        batches
+            .map(move |ids: Result<Vec<String>, SourceError>| {
+                let fetcher = fetcher.clone();
+                async move { fetcher.people_with_ids(ids?).await }
+            })
+            .buffered(self.config.read_concurrency)
+            .try_filter(|batch| futures::future::ready(!batch.is_empty()))
+            .boxed()
     }
 
     /// The people of `ids` with their calling data, in the order of `ids`; one removed since

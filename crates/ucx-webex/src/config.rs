@@ -102,7 +102,7 @@ pub struct WebexConfig {
     /// default of PBX Username, Device name and Preferred Device name. Needs
     /// `spark-admin:people_read`. On by default.
     pub recording_ids: bool,
-    /// People batches read at once. 4 (the default) and more: the listing without calling data
+    /// People batches read at once (default 8). More than 1: the listing without calling data
     /// (1,000 a page), then the people in batches of 85 ids with their calling data, this many
     /// at a time, in the listing's order; a `Retry-After` on any of them slows them all down
     /// together. 1: the listing with calling data, one page at a time (the next fetched while
@@ -134,7 +134,7 @@ impl WebexConfig {
             fax_rule: FaxRule::default(),
             lookup_concurrency: 4,
             recording_ids: true,
-            read_concurrency: 4,
+            read_concurrency: 8,
             pictures: true,
             avatar_max_bytes: 200 * 1024,
             http: ClientOptions::default(),

@@ -74,11 +74,14 @@ pub fn email_push_down(filter: &Filter) -> Option<String> {
 
 /// Locations, calling locations, the organisation and (by option) SCIM external ids.
 async fn users_directory(client: &WebexClient) -> Result<Directory, SourceError> {
-    let mut dir = Directory::new(
-        client.locations().await?,
-        client.telephony_locations().await?,
-    );
-    if let Some((org, name)) = client.organization().await?
+    // Independent requests, side by side: each is a round trip.
+    let (locations, telephony, organization) = futures::try_join!(
+        client.locations(),
+        client.telephony_locations(),
+        client.organization()
+    )?;
+    let mut dir = Directory::new(locations, telephony);
+    if let Some((org, name)) = organization
         && let Some(id) = WebexId::decode(&org)
     {
         dir.org_names.insert(id.segment, name);
@@ -162,10 +165,12 @@ impl SourceAdapter for WebexUsers {
             if !wanted {
                 return;
             }
-            let mut dir = users_directory(&client).await?;
             let (mut people, mut skipped) = (client.people(email), [0usize; 2]);
+            // The directory and the first page of people side by side.
+            let (dir, mut next) = futures::join!(users_directory(&client), people.next());
+            let mut dir = dir?;
             let mut fetched = 0usize;
-            while let Some(page) = people.next().await {
+            while let Some(page) = next {
                 let mut records = Vec::new();
                 for person in page? {
                     learn_org(&client, &mut dir, person.org_id.as_deref()).await?;
@@ -181,6 +186,7 @@ impl SourceAdapter for WebexUsers {
                 for record in records {
                     yield record;
                 }
+                next = people.next().await;
             }
             if client.config().recording_ids {
                 tracing::debug!(fetched, reused = known.len(), "recording external identifiers");
