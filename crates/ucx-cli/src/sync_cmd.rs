@@ -64,7 +64,7 @@ pub(crate) enum SyncCommand {
         #[arg(long)]
         allow_clears: bool,
     },
-    /// Per source: last sync, in progress, snapshot updated at, filter.
+    /// Per source: last sync, in progress, snapshot updated at, last refresh (full or incremental) and next full read, filter.
     Status,
     /// Refresh and apply every source now and then each on its own interval (Ctrl-C stops
     /// cleanly).
@@ -623,12 +623,83 @@ async fn status(loaded: &Loaded) -> Result<(), Failure> {
                 state.records
             ))
         );
+        let (kind, next_full) = refresh_kinds(&state, &setup, chrono::Utc::now());
+        println!("  last refresh:         {kind}");
+        println!("  next full read:       {next_full}");
         println!(
             "  filter:               {}",
             s.filter.as_deref().unwrap_or("(none)")
         );
     }
     Ok(())
+}
+
+/// What `status` says of a source's refreshes: the kind of the last one (with the age of the
+/// change-feed cursor it left) and when the next full read is due.
+fn refresh_kinds(
+    state: &ucx_sync_core::SnapshotState,
+    setup: &ucx_sync_core::SourceSetup,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (String, String) {
+    let age = |t: chrono::DateTime<chrono::Utc>| {
+        span(Duration::from_secs((now - t).num_seconds().max(0) as u64))
+    };
+    let kind = match (state.taken_at, &state.cursor) {
+        (None, _) => "never".to_owned(),
+        (Some(_), cursor) => {
+            let what = if state.is_incremental() {
+                "incremental (change feed)"
+            } else {
+                "full"
+            };
+            match (cursor, state.updated_at) {
+                (Some(_), Some(at)) => format!("{what}; change-feed cursor {} old", age(at)),
+                _ => format!("{what}; no change-feed cursor"),
+            }
+        }
+    };
+    let feed = setup.adapter.capabilities().delta;
+    let next = match (setup.full_every.filter(|_| feed), state.full_at) {
+        (None, _) => "every refresh (no change feed used)".to_owned(),
+        (Some(_), None) => "the next refresh".to_owned(),
+        (Some(every), Some(full)) => {
+            let due = full + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
+            if due <= now {
+                "the next refresh (due)".to_owned()
+            } else {
+                format!(
+                    "{} (every {}; the last {} ago)",
+                    due.to_rfc3339(),
+                    span(every),
+                    age(full)
+                )
+            }
+        }
+    };
+    (kind, next)
+}
+
+/// A duration in its two largest units, as `parse_interval` reads them: `1d 2h`, `12m`, `40s`.
+fn span(d: Duration) -> String {
+    let s = d.as_secs();
+    let parts = [
+        (s / 86_400, "d"),
+        (s / 3600 % 24, "h"),
+        (s / 60 % 60, "m"),
+        (s % 60, "s"),
+    ];
+    let shown: Vec<String> = parts
+        .iter()
+        .skip_while(|(n, _)| *n == 0)
+        .take(2)
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, u)| format!("{n}{u}"))
+        .collect();
+    if shown.is_empty() {
+        "0s".to_owned()
+    } else {
+        shown.join(" ")
+    }
 }
 
 /// `6h`, `30m`, `90s`, `1d`: the `--every` and `schedule` forms.

@@ -624,3 +624,87 @@ async fn a_picture_not_stored_is_shown_and_exits_4() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(!text.contains("pictures:"), "{text}");
 }
+
+/// `status` tells a full refresh from an incremental one, shows the change-feed cursor's age
+/// and when the next full read is due; a source without a feed reads in full every time.
+#[tokio::test(flavor = "multi_thread")]
+async fn status_shows_the_kind_of_the_last_refresh_and_the_next_full_read() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let t = ucx_loadgen::serve(listener, ucx_loadgen::Tenant::new(50).with_objects(0)).await;
+    let d = dir("status-kinds");
+    // The same people in both APIs: each source has a users database of its own.
+    let entra = d.join("entra.toml");
+    let webex = d.join("webex.toml");
+    std::fs::write(
+        &entra,
+        format!(
+            r#"[store]
+path = "entra.db"
+
+[[sources]]
+name = "entra"
+kind = "entra"
+base_url = "{uri}/"
+authority_url = "{uri}/"
+tenant = "{tenant}"
+client_id = "bench-client"
+client_secret = "env:WEBEX_TOKEN"
+full_every = "1d"
+"#,
+            uri = t.uri(),
+            tenant = ucx_loadgen::ENTRA_TENANT,
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &webex,
+        format!(
+            r#"[store]
+path = "webex.db"
+
+[[sources]]
+name = "webex"
+kind = "webex-users"
+base_url = "{uri}/v1/"
+org_id = "{org}"
+token = "env:WEBEX_TOKEN"
+recording_ids = false
+pictures = false
+"#,
+            uri = t.uri(),
+            org = ucx_loadgen::WEBEX_ORG
+        ),
+    )
+    .unwrap();
+    let status = |file: &Path| {
+        let out = ucx(file).args(["status"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let before = status(&entra);
+    assert!(before.contains("last refresh:         never"), "{before}");
+
+    ucx(&entra).args(["run", "--once"]).assert().success();
+    let first = status(&entra);
+    assert!(
+        first.contains("last refresh:         full; change-feed cursor"),
+        "{first}"
+    );
+    assert!(
+        first.contains("next full read:       20") && first.contains("(every 1d; the last "),
+        "{first}"
+    );
+    ucx(&entra).args(["run", "--once"]).assert().success();
+    let second = status(&entra);
+    assert!(
+        second.contains("last refresh:         incremental (change feed); change-feed cursor"),
+        "{second}"
+    );
+
+    ucx(&webex).args(["run", "--once"]).assert().success();
+    let w = status(&webex);
+    assert!(
+        w.contains("last refresh:         full; no change-feed cursor")
+            && w.contains("next full read:       every refresh (no change feed used)"),
+        "{w}"
+    );
+}

@@ -518,7 +518,9 @@ impl UserStore for SqliteStore {
         let source = source.as_str().to_owned();
         self.blocking(move |c| {
             c.query_row(
-                "SELECT updated_at, refreshing_since, complete, records, cursor FROM snapshots WHERE source = ?1",
+                "SELECT updated_at, refreshing_since, complete, records, cursor,
+                   json_extract(data, '$.taken_at'), json_extract(data, '$.full_at')
+                 FROM snapshots WHERE source = ?1",
                 [source],
                 |r| {
                     Ok(SnapshotState {
@@ -527,6 +529,8 @@ impl UserStore for SqliteStore {
                         complete: r.get::<_, i64>(2)? != 0,
                         records: r.get::<_, i64>(3)? as usize,
                         cursor: r.get::<_, Option<String>>(4)?.map(ucx_sync_core::Cursor),
+                        taken_at: parse_time(r.get(5)?),
+                        full_at: parse_time(r.get(6)?),
                     })
                 },
             )

@@ -212,6 +212,8 @@ impl UserStore for MemoryStore {
             entry.0.complete = true;
             entry.0.records = snapshot.records.len();
             entry.0.cursor = snapshot.cursor.clone();
+            entry.0.taken_at = Some(snapshot.taken_at);
+            entry.0.full_at = snapshot.full_at;
             entry.1 = Some(snapshot);
         }
         Ok(())

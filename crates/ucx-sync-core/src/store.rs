@@ -61,6 +61,21 @@ pub struct SnapshotState {
     pub records: usize,
     /// Where a delta refresh continues from.
     pub cursor: Option<Cursor>,
+    /// When the cached snapshot was taken (the start of its refresh).
+    #[serde(default)]
+    pub taken_at: Option<DateTime<Utc>>,
+    /// When its records were last read in full; later incremental refreshes keep it, so
+    /// `taken_at != full_at` means the last refresh was incremental.
+    #[serde(default)]
+    pub full_at: Option<DateTime<Utc>>,
+}
+
+impl SnapshotState {
+    /// Whether the cached snapshot came from an incremental refresh (a change feed) rather
+    /// than a full read.
+    pub fn is_incremental(&self) -> bool {
+        self.taken_at.is_some() && self.full_at.is_some() && self.taken_at != self.full_at
+    }
 }
 
 /// How a run ended.
