@@ -178,11 +178,42 @@ fn error_at(text: &str, rest: &str, message: &str) -> ExprError {
     }
 }
 
+/// The deepest nesting of parentheses (groups and function calls) an expression may have. The
+/// parser, the evaluator and the printer recurse once per level, so a bound keeps a hostile
+/// rule file from overflowing the stack; real rules nest two or three deep.
+pub const MAX_EXPR_DEPTH: usize = 32;
+
+/// The position of the first `(` that nests deeper than [`MAX_EXPR_DEPTH`], outside literals.
+fn too_deep(text: &str) -> Option<usize> {
+    let (mut depth, mut quoted) = (0usize, false);
+    for (at, c) in text.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => {
+                depth += 1;
+                if depth > MAX_EXPR_DEPTH {
+                    return Some(at);
+                }
+            }
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 impl Expr {
     /// Parses an expression, or a template when `text` contains `{`.
     pub fn parse(text: &str) -> Result<Expr, ExprError> {
         if text.contains('{') {
             return Self::parse_template(text);
+        }
+        if let Some(at) = too_deep(text) {
+            return Err(error_at(
+                text,
+                &text[at..],
+                &format!("parentheses nest deeper than {MAX_EXPR_DEPTH} levels"),
+            ));
         }
         match expr(text) {
             Ok((rest, e)) if rest.trim().is_empty() => Ok(e),

@@ -11,5 +11,5 @@ pub mod vocab;
 pub use catalog::{CATALOG, CatalogField, FieldType};
 pub use config::{ExprSpec, FieldSpec, RulesConfig};
 pub use error::RuleError;
-pub use expr::{Expr, ExprError, Func};
+pub use expr::{Expr, ExprError, Func, MAX_EXPR_DEPTH};
 pub use rules::{FieldExplanation, OnMissing, Policy, Rule, RuleSet};

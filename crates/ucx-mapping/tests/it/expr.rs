@@ -130,3 +130,27 @@ fn expressions_print_back() {
         "{streetAddress}, {postalCode}"
     );
 }
+
+/// Nesting is bounded: a rule file with thousands of parentheses is a typed error at the
+/// parenthesis that goes too deep, never a stack overflow; the deepest allowed still parses,
+/// and parentheses inside a literal do not count.
+#[test]
+fn nesting_deeper_than_the_bound_is_an_error_not_a_crash() {
+    use ucx_mapping::MAX_EXPR_DEPTH;
+    let deep = format!("{}mail{}", "(".repeat(100_000), ")".repeat(100_000));
+    let e = Expr::parse(&deep).unwrap_err();
+    assert_eq!(e.offset, MAX_EXPR_DEPTH, "{e}");
+    assert!(e.to_string().contains("nest deeper than 32"), "{e}");
+    let calls = format!("{}mail{}", "lower(".repeat(50), ")".repeat(50));
+    assert!(Expr::parse(&calls).is_err());
+    let templated = format!("x {{{}mail{}}}", "(".repeat(40), ")".repeat(40));
+    assert!(Expr::parse(&templated).is_err());
+    let ok = format!(
+        "{}mail{}",
+        "(".repeat(MAX_EXPR_DEPTH),
+        ")".repeat(MAX_EXPR_DEPTH)
+    );
+    assert!(Expr::parse(&ok).is_ok());
+    let quoted = format!("'{}' + mail", "(".repeat(100));
+    assert!(Expr::parse(&quoted).is_ok());
+}
