@@ -120,6 +120,10 @@ pub(crate) struct SourceSection {
     pub recording_ids: Option<bool>,
     /// Per-record lookups (recording ids, workspace numbers) in flight at once.
     pub lookup_concurrency: Option<usize>,
+    /// The id the source's users are owned under, instead of the one the connector derives
+    /// (`cucm:<publisher>`, `entra:<tenant>`, `webex-users:<org>`), which changes with their
+    /// spelling. Set it once; `ucx-sync move-source` moves users from the derived id.
+    pub source_id: Option<String>,
     /// Webex people batches read at once (1: the sequential listing).
     pub read_concurrency: Option<usize>,
     /// Page size of the feature lists (hunt groups, queues, …).
@@ -238,10 +242,21 @@ pub(crate) fn load(path: &Path) -> Result<(FileConfig, PathBuf), ConfigError> {
     let mut config = config;
     config.sources = expand_organisations(config.sources).map_err(|m| ConfigError::at(path, m))?;
     let mut names = std::collections::HashSet::new();
+    let mut ids = std::collections::HashSet::new();
     for (i, s) in config.sources.iter().enumerate() {
         let at = |m: String| ConfigError::at(path, format!("sources[{i}] ({}): {m}", s.name));
         if !names.insert(s.name.as_str()) {
             return Err(at("a source of this name is already defined".into()));
+        }
+        if let Some(id) = &s.source_id {
+            if id.trim().is_empty() {
+                return Err(at("`source_id` is empty".into()));
+            }
+            if !ids.insert(id.trim()) {
+                return Err(at(format!(
+                    "`source_id` {id:?} is already another source's: their users would mix"
+                )));
+            }
         }
         for (key, value) in [
             ("token", &s.token),
@@ -303,6 +318,7 @@ fn expand_organisations(sources: Vec<SourceSection>) -> Result<Vec<SourceSection
         for org in orgs {
             let mut one = s.clone();
             one.name = format!("{}/{org}", s.name);
+            one.source_id = s.source_id.as_ref().map(|id| format!("{id}/{org}"));
             one.org_id = Some(org);
             one.org_ids = None;
             one.send_org_id = Some(s.send_org_id.unwrap_or(true));
@@ -480,6 +496,19 @@ fn required<'a>(key: &str, v: &'a Option<String>) -> Result<&'a str, String> {
 
 /// The adapter of a source section, with its secrets read.
 pub(crate) fn adapter(s: &SourceSection, dir: &Path) -> Result<Arc<dyn SourceAdapter>, String> {
+    let derived = connector(s, dir)?;
+    Ok(match s.source_id.as_deref().map(str::trim) {
+        None => derived,
+        Some("") => return Err(format!("source {}: `source_id` is empty", s.name)),
+        Some(id) => Arc::new(ucx_sync_core::WithSourceId::new(
+            derived,
+            ucx_sync_core::SourceId::new(id),
+        )),
+    })
+}
+
+/// The connector of a section, under the id it derives itself.
+pub(crate) fn connector(s: &SourceSection, dir: &Path) -> Result<Arc<dyn SourceAdapter>, String> {
     let cfg_err = |e: ucx_sync_core::ConfigError| e.to_string();
     Ok(match s.kind {
         Kind::WebexUsers | Kind::WebexVirtual | Kind::WebexFax => {

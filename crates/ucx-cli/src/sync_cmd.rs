@@ -78,6 +78,19 @@ pub(crate) enum SyncCommand {
         #[arg(long)]
         once: bool,
     },
+    /// Move the users, snapshot and runs of a source from one id to another in one
+    /// transaction, after its id changed (a new `source_id`, a publisher renamed): without it
+    /// the source would find its users owned by another source. Refused when the new id
+    /// already owns users.
+    MoveSource {
+        /// The id the users are owned under now (see `status`, or the conflict in `plan`).
+        from: String,
+        /// The source to move them to: a source name of the configuration, or an id.
+        to: String,
+        /// Only say how many users would move.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The mapping rules of a source.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -284,6 +297,9 @@ async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
             partial.map_or(Ok(()), Err)
         }
         SyncCommand::Status => status(&loaded).await,
+        SyncCommand::MoveSource { from, to, dry_run } => {
+            move_source(&loaded, &from, &to, dry_run).await
+        }
         SyncCommand::Run { once: true, .. } => run_once(&loaded).await,
         SyncCommand::Run { every, .. } => {
             let every = every
@@ -632,6 +648,45 @@ async fn status(loaded: &Loaded) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// `move-source FROM TO`: `TO` is a configured source's name (its id, `source_id` or derived)
+/// or an id as is.
+async fn move_source(loaded: &Loaded, from: &str, to: &str, dry_run: bool) -> Result<(), Failure> {
+    let store = loaded.store()?;
+    let to = match loaded.config.sources.iter().find(|s| s.name == to) {
+        Some(s) => config::setup(s, &loaded.dir)
+            .map_err(input)?
+            .adapter
+            .source_id()
+            .clone(),
+        None => ucx_sync_core::SourceId::new(to),
+    };
+    let from = ucx_sync_core::SourceId::new(from);
+    let owned = store
+        .users()
+        .await
+        .map_err(runtime)?
+        .iter()
+        .filter(|u| u.owner.as_ref() == Some(&from))
+        .count();
+    if owned == 0 {
+        return Err(Failure::Input(format!(
+            "no user is owned by {from}; `status` shows each source's id"
+        )));
+    }
+    if dry_run {
+        println!("{owned} users would move from {from} to {to} (dry run; nothing changed)");
+        return Ok(());
+    }
+    match store.move_source(&from, &to).await {
+        Ok(moved) => {
+            println!("{moved} users, the snapshot and the runs moved from {from} to {to}");
+            Ok(())
+        }
+        Err(e @ ucx_sync_core::StoreError::Refused { .. }) => Err(Failure::Guard(e.to_string())),
+        Err(e) => Err(runtime(e)),
+    }
 }
 
 /// What `status` says of a source's refreshes: the kind of the last one (with the age of the

@@ -708,3 +708,81 @@ pictures = false
         "{w}"
     );
 }
+
+/// A source given a `source_id` after its first syncs finds its users owned by its old, derived
+/// id; `move-source` moves them (with the snapshot and runs) in one step, and the next sync
+/// changes nothing. Moving onto an id that owns users is refused, and two sources cannot share
+/// one id.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_source_keeps_its_users_when_its_id_is_set_with_move_source() {
+    let server = webex(true).await;
+    let d = dir("move-source");
+    let derived = "webex-users:c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4";
+    let file = write_config(&d, &server, "");
+    ucx(&file).args(["run", "--once"]).assert().success();
+
+    let file = write_config(&d, &server, "source_id = \"hq-webex\"");
+    ucx(&file).args(["refresh"]).assert().success();
+    let out = ucx(&file).args(["plan", "--json"]).output().unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["counts"]["add"], 0, "{plan}");
+    assert_eq!(plan["counts"]["conflict"], 5, "owned by the old id: {plan}");
+
+    let out = ucx(&file)
+        .args(["move-source", derived, "webex", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("5 users would move"));
+    let out = ucx(&file)
+        .args(["move-source", derived, "webex"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("5 users, the snapshot and the runs moved from webex-users:c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4 to hq-webex"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = ucx(&file).args(["apply"]).output().unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && t.contains("5 unchanged"), "{t}");
+    let status =
+        String::from_utf8_lossy(&ucx(&file).args(["status"]).output().unwrap().stdout).into_owned();
+    assert!(
+        status.contains("webex (hq-webex)") && status.contains("(Planned)"),
+        "{status}"
+    );
+
+    // Nothing is left under the old id; a move onto an id that owns users is a guard stop.
+    let out = ucx(&file)
+        .args(["move-source", derived, "webex"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = ucx(&file)
+        .args(["move-source", "hq-webex", "other", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let store = d.join("users.db");
+    assert!(store.exists());
+
+    // Two sources with one id would mix their users: a configuration error naming the key.
+    let two = d.join("two.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let second =
+        text[text.find("[[sources]]").unwrap()..].replace("name = \"webex\"", "name = \"webex2\"");
+    std::fs::write(&two, format!("{text}\n{second}")).unwrap();
+    let out = ucx(&two).args(["config", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("`source_id` \"hq-webex\" is already another source's"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -290,6 +290,55 @@ impl SqliteStore {
         tx.commit().map_err(|e| backend("take the apply lock", e))
     }
 
+    /// The moves of `move_source`, in one IMMEDIATE transaction: checked and done together.
+    fn move_owned(c: &mut Connection, from: &str, to: &str) -> Result<usize, StoreError> {
+        let fail = |e| backend("move the source", e);
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let count = |sql: &str, id: &str| -> Result<i64, StoreError> {
+            tx.query_row(sql, [id], |r| r.get(0)).map_err(fail)
+        };
+        let theirs = count("SELECT COUNT(*) FROM users WHERE owner = ?1", to)?;
+        if theirs > 0 {
+            return Err(StoreError::Refused {
+                reason: format!(
+                    "{to} already owns {theirs} users: moving those of {from} there would merge two sources"
+                ),
+            });
+        }
+        let moved = tx
+            .execute("UPDATE users SET owner = ?2 WHERE owner = ?1", [from, to])
+            .map_err(fail)?;
+        // A snapshot the new id already has (a refresh under it) is the newer one: kept.
+        if count("SELECT COUNT(*) FROM snapshots WHERE source = ?1", to)? > 0 {
+            for table in ["snapshots", "snapshot_chunks"] {
+                tx.execute(&format!("DELETE FROM {table} WHERE source = ?1"), [from])
+                    .map_err(fail)?;
+            }
+        } else {
+            tx.execute(
+                "UPDATE snapshots SET source = ?2,
+                   data = CASE WHEN data IS NULL THEN NULL ELSE json_set(data, '$.source', ?2) END
+                 WHERE source = ?1",
+                [from, to],
+            )
+            .map_err(fail)?;
+            tx.execute(
+                "UPDATE snapshot_chunks SET source = ?2 WHERE source = ?1",
+                [from, to],
+            )
+            .map_err(fail)?;
+        }
+        tx.execute(
+            "UPDATE OR IGNORE runs SET source = ?2 WHERE source = ?1",
+            [from, to],
+        )
+        .map_err(fail)?;
+        tx.commit().map_err(fail)?;
+        Ok(moved)
+    }
+
     fn unlock(conn: &mut Connection, source: &str, holder: &str) -> Result<(), StoreError> {
         conn.execute(
             "DELETE FROM apply_locks WHERE source = ?1 AND holder = ?2",
@@ -671,6 +720,24 @@ impl UserStore for SqliteStore {
         })
         .await
         .map_err(|e| backend("store task", e))?
+    }
+
+    async fn move_source(&self, from: &SourceId, to: &SourceId) -> Result<usize, StoreError> {
+        let (from, to) = (from.as_str().to_owned(), to.as_str().to_owned());
+        let (holder, lease) = (self.holder.clone(), self.lease);
+        self.blocking(move |c| {
+            if from == to {
+                return Err(StoreError::Refused {
+                    reason: format!("{from} is already the source's id"),
+                });
+            }
+            // The source's apply lock, as an apply takes it: no apply of it runs meanwhile.
+            Self::lock(c, &from, &holder, lease)?;
+            let moved = Self::move_owned(c, &from, &to);
+            Self::unlock(c, &from, &holder)?;
+            moved
+        })
+        .await
     }
 
     async fn record_run(&self, run: &RunRecord) -> Result<(), StoreError> {

@@ -195,3 +195,51 @@ pub trait SourceAdapterExt: SourceAdapter {
 }
 
 impl<T: SourceAdapter + ?Sized> SourceAdapterExt for T {}
+
+/// An adapter under a source id of the configuration's choosing. A connector derives its id
+/// from values whose spelling may change (a publisher host, a tenant as typed, an org id set
+/// later); the users it owns are recorded under that id, so a stable id chosen once keeps them
+/// owned when those values change. Everything but the id is the inner adapter's.
+#[derive(Debug)]
+pub struct WithSourceId {
+    inner: std::sync::Arc<dyn SourceAdapter>,
+    id: SourceId,
+}
+
+impl WithSourceId {
+    /// `inner`, known as `id`.
+    pub fn new(inner: std::sync::Arc<dyn SourceAdapter>, id: SourceId) -> Self {
+        Self { inner, id }
+    }
+}
+
+#[async_trait]
+impl SourceAdapter for WithSourceId {
+    fn source_id(&self) -> &SourceId {
+        &self.id
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn check(&self) -> Result<(), SourceError> {
+        self.inner.check().await
+    }
+
+    fn list(&self, request: ListRequest) -> BoxStream<'static, Result<SourceRecord, SourceError>> {
+        self.inner.list(request)
+    }
+
+    async fn changes(&self, cursor: &Cursor) -> Result<ChangeSet, SourceError> {
+        self.inner.changes(cursor).await
+    }
+
+    async fn change_bookmark(&self) -> Result<Option<Cursor>, SourceError> {
+        self.inner.change_bookmark().await
+    }
+
+    fn pictures(&self) -> Option<std::sync::Arc<dyn crate::picture::PictureFetcher>> {
+        self.inner.pictures()
+    }
+}

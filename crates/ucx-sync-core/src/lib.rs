@@ -19,6 +19,7 @@ mod user;
 
 pub use adapter::{
     Capabilities, ChangeSet, Cursor, ListRequest, Snapshot, SourceAdapter, SourceAdapterExt,
+    WithSourceId,
 };
 pub use attributes::{AttributeKey, Attributes};
 pub use diff::{DiffOptions, RenameMode, UniqueRule, diff};

@@ -226,6 +226,52 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
+    async fn move_source(&self, from: &SourceId, to: &SourceId) -> Result<usize, StoreError> {
+        let mut inner = self.lock();
+        let owned = |inner: &Inner, s: &SourceId| {
+            inner
+                .users
+                .iter()
+                .filter(|u| u.owner.as_ref() == Some(s))
+                .count()
+        };
+        if from == to {
+            return Err(StoreError::Refused {
+                reason: format!("{from} is already the source's id"),
+            });
+        }
+        let theirs = owned(&inner, to);
+        if theirs > 0 {
+            return Err(StoreError::Refused {
+                reason: format!(
+                    "{to} already owns {theirs} users: moving those of {from} there would merge two sources"
+                ),
+            });
+        }
+        let moved = owned(&inner, from);
+        for u in inner.users.iter_mut() {
+            if u.owner.as_ref() == Some(from) {
+                u.owner = Some(to.clone());
+            }
+        }
+        // A snapshot the new id already has (a refresh under it) is the newer one: kept.
+        if let Some((state, snapshot)) = inner.snapshots.remove(from)
+            && !inner.snapshots.contains_key(to)
+        {
+            let snapshot = snapshot.map(|mut s| {
+                s.source = to.clone();
+                s
+            });
+            inner.snapshots.insert(to.clone(), (state, snapshot));
+        }
+        for r in inner.runs.iter_mut() {
+            if &r.source == from {
+                r.source = to.clone();
+            }
+        }
+        Ok(moved)
+    }
+
     async fn snapshot(&self, source: &SourceId) -> Result<Option<Snapshot>, StoreError> {
         Ok(self.lock().snapshots.get(source).and_then(|s| s.1.clone()))
     }

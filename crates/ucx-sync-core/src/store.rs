@@ -36,6 +36,12 @@ pub enum StoreError {
         /// When it expires, if not released before.
         until: DateTime<Utc>,
     },
+    /// The store would not do what was asked, and changed nothing.
+    #[error("{reason}; nothing was changed")]
+    Refused {
+        /// Why.
+        reason: String,
+    },
     /// The backing storage failed.
     #[error("store failure: {message}")]
     Backend {
@@ -155,6 +161,19 @@ pub trait UserStore: Debug + Send + Sync {
     ) -> Result<(), StoreError> {
         let _ = stored_taken_at;
         self.finish_refresh(snapshot, at).await
+    }
+
+    /// Moves everything `from` owns to `to` in one transaction: its users, its snapshot cache
+    /// and its run history, so a source whose id changed keeps its users instead of finding
+    /// them owned by another source. A snapshot `to` already has (a refresh under the new id)
+    /// is newer and kept. Refused, changing nothing, when `to` already owns users (that would
+    /// merge two sources) or `from` is `to`. Returns the users moved.
+    /// The default refuses: a store supports it by implementing it.
+    async fn move_source(&self, from: &SourceId, to: &SourceId) -> Result<usize, StoreError> {
+        let _ = (from, to);
+        Err(StoreError::Refused {
+            reason: "this store cannot move a source's users".into(),
+        })
     }
 
     /// The records of the pictures stored for users of `source`. A store that keeps no

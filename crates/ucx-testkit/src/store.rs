@@ -320,6 +320,101 @@ pub async fn an_unchanged_refresh_keeps_the_records_and_moves_the_cursor(
     })
 }
 
+/// Moving a source to a new id moves its users, snapshot and runs together; moving it onto
+/// an id that already owns users is refused and changes nothing.
+pub async fn a_source_moves_to_a_new_id_whole(f: &dyn StoreFactory) -> Result<(), String> {
+    let old = source();
+    let new = SourceId::new("webex-users:stable");
+    let other = SourceId::new("entra:other");
+    let store = f
+        .store(vec![
+            user(1, Some(&old), "a@x.com", &[]),
+            user(2, Some(&old), "b@x.com", &[]),
+            user(3, Some(&other), "c@x.com", &[]),
+            user(4, None, "d@x.com", &[]),
+        ])
+        .await;
+    let e = |e: StoreError| e.to_string();
+    let t0 = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_else(Utc::now);
+    let snap = Snapshot {
+        source: old.clone(),
+        taken_at: t0,
+        complete: true,
+        records: vec![SourceRecord::new(ObjectKind::User, "a@x.com")],
+        cursor: None,
+        full_at: Some(t0),
+    };
+    store.finish_refresh(snap.clone(), t0).await.map_err(e)?;
+    store
+        .record_run(&RunRecord {
+            source: old.clone(),
+            started: t0,
+            finished: Some(t0),
+            status: RunStatus::Applied,
+            counts: Counts::default(),
+            error: None,
+        })
+        .await
+        .map_err(e)?;
+    let owners = |users: &[User]| -> Vec<Option<String>> {
+        users
+            .iter()
+            .map(|u| u.owner.as_ref().map(|o| o.to_string()))
+            .collect()
+    };
+    let before = owners(&store.users().await.map_err(e)?);
+    match store.move_source(&old, &other).await {
+        Err(StoreError::Refused { .. }) => {}
+        got => {
+            return Err(format!(
+                "a move onto a source with users was not refused: {got:?}"
+            ));
+        }
+    }
+    check(owners(&store.users().await.map_err(e)?) == before, || {
+        "a refused move changed owners".into()
+    })?;
+    // The new id was refreshed already: its snapshot is the newer one and stays.
+    let newer = Snapshot {
+        source: new.clone(),
+        taken_at: t0 + chrono::Duration::hours(1),
+        ..snap.clone()
+    };
+    store.finish_refresh(newer.clone(), t0).await.map_err(e)?;
+    let moved = store.move_source(&old, &new).await.map_err(e)?;
+    check(moved == 2, || format!("{moved} users moved, not 2"))?;
+    let after = owners(&store.users().await.map_err(e)?);
+    let want = |s: &str| Some(s.to_owned());
+    check(
+        after
+            == vec![
+                want(new.as_str()),
+                want(new.as_str()),
+                want("entra:other"),
+                None,
+            ],
+        || format!("owners after the move: {after:?}"),
+    )?;
+    check(
+        store.snapshot(&old).await.map_err(e)?.is_none()
+            && store.snapshot(&new).await.map_err(e)? == Some(newer),
+        || "the new id's own snapshot was not kept, or the old one stayed".into(),
+    )?;
+    // With no snapshot of its own, the new id takes the old one's.
+    let third = SourceId::new("webex-users:third");
+    store.move_source(&new, &third).await.map_err(e)?;
+    check(
+        store.snapshot(&third).await.map_err(e)?.map(|s| s.source) == Some(third.clone()),
+        || "the snapshot did not move with the users".into(),
+    )?;
+    store.move_source(&third, &new).await.map_err(e)?;
+    check(
+        store.runs(&new, 5).await.map_err(e)?.len() == 1
+            && store.runs(&old, 5).await.map_err(e)?.is_empty(),
+        || "the runs did not move with the users".into(),
+    )
+}
+
 /// Runs every check and reports all failures together.
 pub async fn run_all(f: &dyn StoreFactory) -> Result<(), String> {
     let results = [
@@ -327,6 +422,7 @@ pub async fn run_all(f: &dyn StoreFactory) -> Result<(), String> {
         a_stale_plan_changes_nothing(f).await,
         snapshots_and_runs_round_trip(f).await,
         an_unchanged_refresh_keeps_the_records_and_moves_the_cursor(f).await,
+        a_source_moves_to_a_new_id_whole(f).await,
     ];
     let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
     if failures.is_empty() {
