@@ -14,10 +14,11 @@ pub use ucx_sync_core::ConfigError;
 /// unless the administrator installed a CA-signed one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum CucmTls {
-    /// The system's CA roots (a CA-signed Tomcat certificate).
+    /// The system's trust store (where a company CA is installed; `SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` point elsewhere) and Mozilla's roots: a CA-signed Tomcat certificate.
     #[default]
     Verify,
-    /// A private CA (PEM file) trusted besides the system roots.
+    /// A private CA (PEM file) trusted besides the system's trust store.
     CaFile(PathBuf),
     /// Only this certificate (PEM file; the Tomcat certificate downloaded from Cisco Unified OS
     /// Administration, or its CA) is trusted.

@@ -19,12 +19,15 @@ pub struct ClientOptions {
     /// An explicit proxy (`http://host:port`); without one the standard `HTTPS_PROXY`,
     /// `HTTP_PROXY` and `NO_PROXY` environment variables apply.
     pub proxy: Option<String>,
-    /// Extra CA certificates (PEM files) trusted besides the built-in roots, for TLS-inspecting
-    /// proxies and private CAs.
+    /// Extra CA certificates (PEM files) trusted besides the built-in roots (the platform's
+    /// trust store, where a company CA or a TLS-inspecting proxy's CA is usually installed, and
+    /// Mozilla's roots bundled as a fallback for containers without one), for CAs that are in
+    /// neither.
     pub extra_ca_files: Vec<PathBuf>,
     /// Extra CA certificates as PEM text.
     pub extra_ca_pem: Vec<Vec<u8>>,
-    /// Trust only the extra certificates, not the built-in roots (a pinned self-signed server).
+    /// Trust only the extra certificates, not the built-in roots (neither the platform's store
+    /// nor the bundled ones): a pinned self-signed server.
     pub only_extra_roots: bool,
     /// Accept any server certificate. For laboratories only; logged as an error on every client
     /// built with it.

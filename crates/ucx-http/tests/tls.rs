@@ -1,6 +1,7 @@
 //! Certificate handling against a TLS server on loopback: a self-signed server (CUCM's
 //! default) is refused by default, accepted when its certificate is pinned or given as an
-//! extra CA, and accepted by the laboratory switch.
+//! extra CA, and accepted by the laboratory switch; a company CA in the system's trust store
+//! is trusted by default.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -19,6 +20,32 @@ async fn self_signed_server() -> (Url, String) {
     let pem = cert.cert.pem();
     let der = CertificateDer::from(cert.cert.der().to_vec());
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
+    (serve(der, key).await, pem)
+}
+
+/// Starts a TLS server for `localhost` whose certificate a company CA of its own signed, as
+/// an administrator installs on CUCM's Tomcat; returns its URL and the CA as PEM.
+async fn company_ca_server() -> (Url, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Example Corp Issuing CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&server_key, &ca, &ca_key)
+        .unwrap();
+    let der = CertificateDer::from(server.der().to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
+    (serve(der, key).await, ca.pem())
+}
+
+/// Serves `ok` over TLS with `der` and `key` on loopback, for `localhost`.
+async fn serve(der: CertificateDer<'static>, key: PrivateKeyDer<'static>) -> Url {
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -50,10 +77,7 @@ async fn self_signed_server() -> (Url, String) {
             });
         }
     });
-    (
-        Url::parse(&format!("https://localhost:{port}/axl/")).unwrap(),
-        pem,
-    )
+    Url::parse(&format!("https://localhost:{port}/axl/")).unwrap()
 }
 
 fn options() -> ClientOptions {
@@ -116,4 +140,59 @@ async fn the_laboratory_switch_accepts_any_certificate() {
     };
     let c = HttpClient::new(o, Arc::new(PlainErrors)).unwrap();
     assert_eq!(&c.send(Call::get(url)).await.unwrap().body[..], b"ok");
+}
+
+/// Runs `system_store_child` in a child process (the trust store is read from the
+/// environment when a client is built, so each case needs a process of its own), pointed at
+/// `url`, with `SSL_CERT_FILE` when given; returns whether it passed.
+fn child(url: &Url, cert_file: Option<&std::path::Path>, expect: &str) -> bool {
+    let mut c = std::process::Command::new(std::env::current_exe().unwrap());
+    c.args(["--exact", "system_store_child", "--ignored", "--quiet"])
+        .env("UCX_TLS_URL", url.as_str())
+        .env("UCX_TLS_EXPECT", expect)
+        .env_remove("SSL_CERT_DIR");
+    match cert_file {
+        Some(f) => c.env("SSL_CERT_FILE", f),
+        None => c.env_remove("SSL_CERT_FILE"),
+    };
+    let out = c.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    out.status.success() && text.contains("1 passed")
+}
+
+/// A server whose certificate a company CA signed is trusted with the default options once
+/// the CA is in the system's trust store (here `SSL_CERT_FILE`, which the platform store
+/// honours as OpenSSL does), and refused while it is not: no `insecure` needed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_company_ca_in_the_system_store_is_trusted() {
+    let (url, ca) = company_ca_server().await;
+    let dir = std::env::temp_dir().join(format!("ucx-http-store-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("ca-certificates.crt");
+    std::fs::write(&file, ca).unwrap();
+    let (u, f) = (url.clone(), file.clone());
+    let trusted = tokio::task::spawn_blocking(move || child(&u, Some(&f), "trusted"))
+        .await
+        .unwrap();
+    let refused = tokio::task::spawn_blocking(move || child(&url, None, "refused"))
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(trusted, "the CA in SSL_CERT_FILE was not trusted");
+    assert!(
+        refused,
+        "the server was trusted without its CA in the store"
+    );
+}
+
+#[tokio::test]
+#[ignore = "run by a_company_ca_in_the_system_store_is_trusted, in a child process with the store it sets"]
+async fn system_store_child() {
+    let url = Url::parse(&std::env::var("UCX_TLS_URL").unwrap()).unwrap();
+    let c = HttpClient::new(options(), Arc::new(PlainErrors)).unwrap();
+    let got = c.send(Call::get(url)).await;
+    match std::env::var("UCX_TLS_EXPECT").unwrap().as_str() {
+        "trusted" => assert_eq!(&got.unwrap().body[..], b"ok"),
+        _ => assert!(matches!(got, Err(HttpError::Connect { .. })), "{got:?}"),
+    }
 }
