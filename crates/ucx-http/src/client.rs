@@ -179,7 +179,7 @@ impl fmt::Debug for HttpClient {
 impl HttpClient {
     /// Builds a client from `options`, decoding error bodies with `decoder`.
     pub fn new(options: ClientOptions, decoder: Arc<dyn ErrorDecoder>) -> Result<Self, HttpError> {
-        let client = build_reqwest(&options)?;
+        let client = options.connector.connect(&options)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 client,
@@ -491,7 +491,7 @@ enum Failure {
     Other(HttpError, bool),
 }
 
-fn build_reqwest(options: &ClientOptions) -> Result<reqwest::Client, HttpError> {
+pub(crate) fn build_reqwest(options: &ClientOptions) -> Result<reqwest::Client, HttpError> {
     let config = |key: &str, message: String| HttpError::Config {
         key: key.to_owned(),
         message,

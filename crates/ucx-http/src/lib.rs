@@ -35,6 +35,7 @@
 //! ```
 
 mod client;
+mod connector;
 mod error;
 mod options;
 pub mod paging;
@@ -43,6 +44,7 @@ mod retry;
 mod token;
 
 pub use client::{Call, HttpClient, Response};
+pub use connector::{FromOptions, HttpConnector, OwnClient};
 pub use error::{
     ErrorDecoder, HttpError, PlainErrors, RemoteError, default_retryable, status_kind,
 };
@@ -52,6 +54,7 @@ pub use retry::{RetryPolicy, parse_retry_after, retry_after};
 pub use token::{CurrentToken, FetchedToken, StaticToken, TokenCache, TokenSource};
 
 // Re-exported so connectors and their users name one version.
+pub use reqwest;
 pub use reqwest::StatusCode;
 pub use reqwest::header;
 pub use secrecy;

@@ -1,8 +1,10 @@
 //! How the HTTP client is built: timeouts, proxy, trusted certificates, limits.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::connector::{FromOptions, HttpConnector, OwnClient};
 use crate::retry::RetryPolicy;
 
 /// Settings of an [`HttpClient`](crate::HttpClient). Every connector takes one; the defaults suit
@@ -43,6 +45,10 @@ pub struct ClientOptions {
     pub max_body_bytes: usize,
     /// How failures are retried.
     pub retry: RetryPolicy,
+    /// Where the `reqwest::Client` comes from: [`FromOptions`] (the default) builds it from
+    /// the settings above; [`OwnClient`] is one the embedding service brings
+    /// ([`with_client`](Self::with_client)).
+    pub connector: Arc<dyn HttpConnector>,
 }
 
 impl Default for ClientOptions {
@@ -59,6 +65,7 @@ impl Default for ClientOptions {
             max_concurrency_per_host: 8,
             max_body_bytes: 64 * 1024 * 1024,
             retry: RetryPolicy::default(),
+            connector: Arc::new(FromOptions),
         }
     }
 }
@@ -72,6 +79,13 @@ impl ClientOptions {
             retry: RetryPolicy::fast(),
             ..Self::default()
         }
+    }
+
+    /// Sends with `client`, a `reqwest::Client` of the embedding service's own (see
+    /// [`OwnClient`] for which settings then come from it).
+    pub fn with_client(mut self, client: reqwest::Client) -> Self {
+        self.connector = Arc::new(OwnClient::new(client));
+        self
     }
 
     /// Replaces the retry policy.

@@ -692,3 +692,40 @@ async fn a_retry_after_given_to_one_call_slows_every_call_to_the_host_down() {
         );
     }
 }
+
+/// A `reqwest::Client` the embedding service built (here with a header of its own, as a
+/// tracing or tenancy layer would add) is the one that sends, while the retry policy of the
+/// options still applies to it.
+#[tokio::test]
+async fn a_client_of_the_services_own_sends_and_is_still_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/own"))
+        .and(header("x-service", "billing"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/own"))
+        .and(header("x-service", "billing"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("mine"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mock::mount_catch_all(&server).await;
+    let mut headers = HeaderMap::new();
+    headers.insert("x-service", HeaderValue::from_static("billing"));
+    let mine = ucx_http::reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let options = ClientOptions::for_tests().with_client(mine);
+    let c = HttpClient::new(options, Arc::new(PlainErrors)).unwrap();
+    let got = c.send(Call::get(url(&server, "/own"))).await.unwrap();
+    assert_eq!(&got.body[..], b"mine");
+    // The built-in client does not send the header: the catch-all answers it.
+    let built = client().send(Call::get(url(&server, "/own"))).await;
+    assert!(built.is_err(), "{built:?}");
+}
