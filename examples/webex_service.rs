@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ucx_sync::core::{DiffOptions, Guard, SourceSetup, Synchronizer, UserStore};
+use ucx_sync::core::{DiffOptions, Guard, SourceSetup, Synchronizer, UsersStore};
 use ucx_sync::filter::{Filter, Matcher};
 use ucx_sync::http::secrecy::SecretString;
 use ucx_sync::mapping::RuleSet;

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ucx_sync::core::{DiffOptions, Guard, SourceAdapter, SourceSetup, Synchronizer, UserStore};
+use ucx_sync::core::{DiffOptions, Guard, SourceAdapter, SourceSetup, Synchronizer, UsersStore};
 use ucx_sync::http::{ClientOptions, RetryPolicy};
 use ucx_sync::mapping::RuleSet;
 use ucx_sync::store::SqliteStore;

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use ucx_http::ClientOptions;
 use ucx_http::secrecy::SecretString;
 use ucx_store_sqlite::SqliteStore;
-use ucx_sync_core::{DiffOptions, Guard, SourceSetup, Synchronizer, UserStore};
+use ucx_sync_core::{
+    DiffOptions, Guard, RunStore, SnapshotStore, SourceSetup, Synchronizer, UsersStore,
+};
 use ucx_testkit::fixtures;
 use wiremock::MockServer;
 

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use ucx_store_sqlite::SqliteStore;
-use ucx_sync_core::{Counts, Plan, SourceSetup, SyncError, SyncOutcome, Synchronizer, UserStore};
+use ucx_sync_core::{
+    Counts, Plan, RunStore, SnapshotStore, SourceSetup, SyncError, SyncOutcome, Synchronizer,
+    UserStore, UsersStore,
+};
 
 use crate::Failure;
 use crate::config::{self, FileConfig};

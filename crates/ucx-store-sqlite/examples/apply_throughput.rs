@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use ucx_store_sqlite::SqliteStore;
 use ucx_sync_core::{
-    Desired, DiffOptions, ObjectKind, RuleLabels, SourceId, SyncKey, UserStore, diff,
+    Desired, DiffOptions, ObjectKind, RuleLabels, SourceId, SyncKey, UsersStore, diff,
 };
 
 fn wanted(n: usize, version: &str) -> Vec<Desired> {

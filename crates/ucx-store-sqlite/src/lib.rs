@@ -12,7 +12,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use ucx_store_sqlite::SqliteStore;
-//! use ucx_sync_core::{Synchronizer, UserStore};
+//! use ucx_sync_core::{Synchronizer, UsersStore};
 //!
 //! # async fn run() -> Result<(), ucx_sync_core::StoreError> {
 //! let store = Arc::new(SqliteStore::open_in_memory()?);

@@ -9,8 +9,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use ucx_sync_core::{
     Fields, ImageFormat, ObjectKind, PictureChanges, PictureIndex, PictureMeta, Plan, RunRecord,
-    RunStatus, Snapshot, SnapshotState, SourceId, SourceRecord, StoreError, SyncKey, User, UserId,
-    UserStore,
+    RunStatus, RunStore, Snapshot, SnapshotState, SnapshotStore, SourceId, SourceRecord,
+    StoreError, SyncKey, User, UserId, UserStore, UsersStore,
 };
 
 use crate::schema::migrate;
@@ -486,7 +486,7 @@ fn apply_in(tx: &rusqlite::Transaction<'_>, plan: &Plan) -> Result<(), StoreErro
 }
 
 #[async_trait]
-impl UserStore for SqliteStore {
+impl UsersStore for SqliteStore {
     async fn users(&self) -> Result<Vec<User>, StoreError> {
         self.blocking(|c| {
             let mut stmt = c
@@ -563,6 +563,142 @@ impl UserStore for SqliteStore {
         applied.and(released)
     }
 
+    async fn picture_index(&self, source: &SourceId) -> Result<PictureIndex, StoreError> {
+        let source = source.as_str().to_owned();
+        self.blocking(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT p.user_id, p.reference, p.format, p.etag, p.sha256, p.size
+                     FROM pictures p JOIN users u ON u.id = p.user_id WHERE u.owner = ?1",
+                )
+                .map_err(|e| backend("read pictures", e))?;
+            let rows = stmt
+                .query_map([source], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, i64>(5)?,
+                    ))
+                })
+                .map_err(|e| backend("read pictures", e))?;
+            let mut out = PictureIndex::new();
+            for row in rows {
+                let (id, reference, format, etag, sha256, size) =
+                    row.map_err(|e| backend("read pictures", e))?;
+                out.insert(
+                    UserId(id as u64),
+                    picture_meta(reference, &format, etag, sha256, size)?,
+                );
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn picture_references(
+        &self,
+        source: &SourceId,
+    ) -> Result<Vec<(UserId, SyncKey, Option<String>)>, StoreError> {
+        let source = source.as_str().to_owned();
+        self.blocking(move |c| {
+            // Only the one field, read inside SQLite: a pass over 100,000 users does not parse
+            // 100,000 field sets.
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id, key, json_extract(fields, '$.picture') FROM users WHERE owner = ?1",
+                )
+                .map_err(|e| backend("read picture references", e))?;
+            let rows = stmt
+                .query_map([source], |r| {
+                    Ok((
+                        UserId(r.get::<_, i64>(0)? as u64),
+                        SyncKey::new(r.get::<_, String>(1)?),
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                })
+                .map_err(|e| backend("read picture references", e))?;
+            rows.collect::<Result<Vec<_>, _>>()
+                .map_err(|e| backend("read picture references", e))
+        })
+        .await
+    }
+
+    async fn apply_pictures(&self, changes: &PictureChanges) -> Result<(), StoreError> {
+        let changes = changes.clone();
+        self.blocking(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| backend("begin pictures", e))?;
+            {
+                let mut remove = tx
+                    .prepare_cached("DELETE FROM pictures WHERE user_id = ?1")
+                    .map_err(|e| backend("remove a picture", e))?;
+                for id in &changes.remove {
+                    remove
+                        .execute([id.0 as i64])
+                        .map_err(|e| backend("remove a picture", e))?;
+                }
+                // Only for users still there: one deleted since the pass began is skipped.
+                let mut put = tx
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO pictures (user_id, reference, format, etag, sha256, size, bytes)
+                         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?1)",
+                    )
+                    .map_err(|e| backend("store a picture", e))?;
+                for (id, m, bytes) in &changes.store {
+                    put.execute(params![
+                        id.0 as i64,
+                        m.reference,
+                        m.format.as_str(),
+                        m.etag,
+                        m.sha256,
+                        m.size as i64,
+                        bytes.as_ref()
+                    ])
+                    .map_err(|e| backend("store a picture", e))?;
+                }
+            }
+            tx.commit().map_err(|e| backend("commit pictures", e))
+        })
+        .await
+    }
+
+    async fn picture(&self, user: UserId) -> Result<Option<(PictureMeta, Bytes)>, StoreError> {
+        self.blocking(move |c| {
+            let row = c
+                .query_row(
+                    "SELECT reference, format, etag, sha256, size, bytes FROM pictures WHERE user_id = ?1",
+                    [user.0 as i64],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, i64>(4)?,
+                            r.get::<_, Vec<u8>>(5)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(|e| backend("read a picture", e))?;
+            row.map(|(reference, format, etag, sha256, size, bytes)| {
+                Ok((
+                    picture_meta(reference, &format, etag, sha256, size)?,
+                    Bytes::from(bytes),
+                ))
+            })
+            .transpose()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl SnapshotStore for SqliteStore {
     async fn snapshot_state(&self, source: &SourceId) -> Result<SnapshotState, StoreError> {
         let source = source.as_str().to_owned();
         self.blocking(move |c| {
@@ -721,25 +857,10 @@ impl UserStore for SqliteStore {
         .await
         .map_err(|e| backend("store task", e))?
     }
+}
 
-    async fn move_source(&self, from: &SourceId, to: &SourceId) -> Result<usize, StoreError> {
-        let (from, to) = (from.as_str().to_owned(), to.as_str().to_owned());
-        let (holder, lease) = (self.holder.clone(), self.lease);
-        self.blocking(move |c| {
-            if from == to {
-                return Err(StoreError::Refused {
-                    reason: format!("{from} is already the source's id"),
-                });
-            }
-            // The source's apply lock, as an apply takes it: no apply of it runs meanwhile.
-            Self::lock(c, &from, &holder, lease)?;
-            let moved = Self::move_owned(c, &from, &to);
-            Self::unlock(c, &from, &holder)?;
-            moved
-        })
-        .await
-    }
-
+#[async_trait]
+impl RunStore for SqliteStore {
     async fn record_run(&self, run: &RunRecord) -> Result<(), StoreError> {
         let run = run.clone();
         self.blocking(move |c| {
@@ -765,139 +886,6 @@ impl UserStore for SqliteStore {
             )
             .map(|_| ())
             .map_err(|e| backend("record a run", e))
-        })
-        .await
-    }
-
-    async fn picture_index(&self, source: &SourceId) -> Result<PictureIndex, StoreError> {
-        let source = source.as_str().to_owned();
-        self.blocking(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT p.user_id, p.reference, p.format, p.etag, p.sha256, p.size
-                     FROM pictures p JOIN users u ON u.id = p.user_id WHERE u.owner = ?1",
-                )
-                .map_err(|e| backend("read pictures", e))?;
-            let rows = stmt
-                .query_map([source], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, i64>(5)?,
-                    ))
-                })
-                .map_err(|e| backend("read pictures", e))?;
-            let mut out = PictureIndex::new();
-            for row in rows {
-                let (id, reference, format, etag, sha256, size) =
-                    row.map_err(|e| backend("read pictures", e))?;
-                out.insert(
-                    UserId(id as u64),
-                    picture_meta(reference, &format, etag, sha256, size)?,
-                );
-            }
-            Ok(out)
-        })
-        .await
-    }
-
-    async fn picture_references(
-        &self,
-        source: &SourceId,
-    ) -> Result<Vec<(UserId, SyncKey, Option<String>)>, StoreError> {
-        let source = source.as_str().to_owned();
-        self.blocking(move |c| {
-            // Only the one field, read inside SQLite: a pass over 100,000 users does not parse
-            // 100,000 field sets.
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT id, key, json_extract(fields, '$.picture') FROM users WHERE owner = ?1",
-                )
-                .map_err(|e| backend("read picture references", e))?;
-            let rows = stmt
-                .query_map([source], |r| {
-                    Ok((
-                        UserId(r.get::<_, i64>(0)? as u64),
-                        SyncKey::new(r.get::<_, String>(1)?),
-                        r.get::<_, Option<String>>(2)?,
-                    ))
-                })
-                .map_err(|e| backend("read picture references", e))?;
-            rows.collect::<Result<Vec<_>, _>>()
-                .map_err(|e| backend("read picture references", e))
-        })
-        .await
-    }
-
-    async fn apply_pictures(&self, changes: &PictureChanges) -> Result<(), StoreError> {
-        let changes = changes.clone();
-        self.blocking(move |c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| backend("begin pictures", e))?;
-            {
-                let mut remove = tx
-                    .prepare_cached("DELETE FROM pictures WHERE user_id = ?1")
-                    .map_err(|e| backend("remove a picture", e))?;
-                for id in &changes.remove {
-                    remove
-                        .execute([id.0 as i64])
-                        .map_err(|e| backend("remove a picture", e))?;
-                }
-                // Only for users still there: one deleted since the pass began is skipped.
-                let mut put = tx
-                    .prepare_cached(
-                        "INSERT OR REPLACE INTO pictures (user_id, reference, format, etag, sha256, size, bytes)
-                         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?1)",
-                    )
-                    .map_err(|e| backend("store a picture", e))?;
-                for (id, m, bytes) in &changes.store {
-                    put.execute(params![
-                        id.0 as i64,
-                        m.reference,
-                        m.format.as_str(),
-                        m.etag,
-                        m.sha256,
-                        m.size as i64,
-                        bytes.as_ref()
-                    ])
-                    .map_err(|e| backend("store a picture", e))?;
-                }
-            }
-            tx.commit().map_err(|e| backend("commit pictures", e))
-        })
-        .await
-    }
-
-    async fn picture(&self, user: UserId) -> Result<Option<(PictureMeta, Bytes)>, StoreError> {
-        self.blocking(move |c| {
-            let row = c
-                .query_row(
-                    "SELECT reference, format, etag, sha256, size, bytes FROM pictures WHERE user_id = ?1",
-                    [user.0 as i64],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, i64>(4)?,
-                            r.get::<_, Vec<u8>>(5)?,
-                        ))
-                    },
-                )
-                .optional()
-                .map_err(|e| backend("read a picture", e))?;
-            row.map(|(reference, format, etag, sha256, size, bytes)| {
-                Ok((
-                    picture_meta(reference, &format, etag, sha256, size)?,
-                    Bytes::from(bytes),
-                ))
-            })
-            .transpose()
         })
         .await
     }
@@ -937,6 +925,27 @@ impl UserStore for SqliteStore {
                 });
             }
             Ok(out)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn move_source(&self, from: &SourceId, to: &SourceId) -> Result<usize, StoreError> {
+        let (from, to) = (from.as_str().to_owned(), to.as_str().to_owned());
+        let (holder, lease) = (self.holder.clone(), self.lease);
+        self.blocking(move |c| {
+            if from == to {
+                return Err(StoreError::Refused {
+                    reason: format!("{from} is already the source's id"),
+                });
+            }
+            // The source's apply lock, as an apply takes it: no apply of it runs meanwhile.
+            Self::lock(c, &from, &holder, lease)?;
+            let moved = Self::move_owned(c, &from, &to);
+            Self::unlock(c, &from, &holder)?;
+            moved
         })
         .await
     }

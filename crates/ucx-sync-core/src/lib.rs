@@ -21,6 +21,8 @@ pub use adapter::{
     Capabilities, ChangeSet, Cursor, ListRequest, Snapshot, SourceAdapter, SourceAdapterExt,
     WithSourceId,
 };
+/// The attribute the traits are written with, for implementing them with the matching version.
+pub use async_trait::async_trait;
 pub use attributes::{AttributeKey, Attributes};
 pub use diff::{DiffOptions, RenameMode, UniqueRule, diff};
 pub use error::{ConfigError, ErrorKind, SourceError};
@@ -37,6 +39,8 @@ pub use plan::{
     Rename, Replace, Update,
 };
 pub use record::{ObjectKind, SourceId, SourceRecord, SyncKey, UnknownKind};
-pub use store::{RunRecord, RunStatus, SnapshotState, StoreError, UserStore};
+pub use store::{
+    RunRecord, RunStatus, RunStore, SnapshotState, SnapshotStore, StoreError, UserStore, UsersStore,
+};
 pub use sync::{DEFAULT_STALE_AFTER, SourceSetup, SyncError, SyncOutcome, Synchronizer};
 pub use user::{User, UserId};

@@ -10,7 +10,9 @@ use crate::adapter::Snapshot;
 use crate::picture::{PictureChanges, PictureIndex, PictureMeta};
 use crate::plan::Plan;
 use crate::record::{SourceId, SyncKey};
-use crate::store::{RunRecord, SnapshotState, StoreError, UserStore};
+use crate::store::{
+    RunRecord, RunStore, SnapshotState, SnapshotStore, StoreError, UserStore, UsersStore,
+};
 use crate::user::{User, UserId};
 use bytes::Bytes;
 
@@ -63,8 +65,23 @@ fn stale(reason: String) -> StoreError {
 impl Inner {
     /// Applies `plan` to a copy of the users and swaps it in only if every step fits.
     fn apply(&mut self, plan: &Plan) -> Result<(), StoreError> {
-        let mut users = self.users.clone();
-        let mut next_id = self.next_id;
+        let (users, next_id) = plan.apply_to(&self.users, self.next_id)?;
+        self.users = users;
+        self.next_id = next_id;
+        Ok(())
+    }
+}
+
+impl Plan {
+    /// The users after this plan, computed on a copy of `users`, the ids of new users taken
+    /// from `next_id` on; returns them and the next free id. Every step is checked against the
+    /// users as they are (the user to update still has this owner and key, a key to add is
+    /// free), so a stale plan is an error and changes nothing. For a users store that keeps
+    /// its users in memory: the [`MemoryStore`] and an embedding service's own.
+    pub fn apply_to(&self, users: &[User], next_id: u64) -> Result<(Vec<User>, u64), StoreError> {
+        let plan = self;
+        let mut users = users.to_vec();
+        let mut next_id = next_id;
         let mut by_id: HashMap<UserId, usize> =
             users.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
         let mut keys: HashMap<SyncKey, UserId> =
@@ -152,14 +169,12 @@ impl Inner {
                 fields: a.fields.without_empty(),
             });
         }
-        self.users = users;
-        self.next_id = next_id;
-        Ok(())
+        Ok((users, next_id))
     }
 }
 
 #[async_trait]
-impl UserStore for MemoryStore {
+impl UsersStore for MemoryStore {
     async fn users(&self) -> Result<Vec<User>, StoreError> {
         Ok(self.lock().users.clone())
     }
@@ -180,6 +195,36 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
+    async fn picture_index(&self, source: &SourceId) -> Result<PictureIndex, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .users
+            .iter()
+            .filter(|u| u.owner.as_ref() == Some(source))
+            .filter_map(|u| Some((u.id, inner.pictures.get(&u.id)?.0.clone())))
+            .collect())
+    }
+
+    async fn apply_pictures(&self, changes: &PictureChanges) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        for id in &changes.remove {
+            inner.pictures.remove(id);
+        }
+        for (id, meta, bytes) in &changes.store {
+            if inner.users.iter().any(|u| u.id == *id) {
+                inner.pictures.insert(*id, (meta.clone(), bytes.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    async fn picture(&self, user: UserId) -> Result<Option<(PictureMeta, Bytes)>, StoreError> {
+        Ok(self.lock().pictures.get(&user).cloned())
+    }
+}
+
+#[async_trait]
+impl SnapshotStore for MemoryStore {
     async fn snapshot_state(&self, source: &SourceId) -> Result<SnapshotState, StoreError> {
         Ok(self
             .lock()
@@ -226,6 +271,42 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
+    async fn snapshot(&self, source: &SourceId) -> Result<Option<Snapshot>, StoreError> {
+        Ok(self.lock().snapshots.get(source).and_then(|s| s.1.clone()))
+    }
+}
+
+#[async_trait]
+impl RunStore for MemoryStore {
+    async fn record_run(&self, run: &RunRecord) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        match inner
+            .runs
+            .iter_mut()
+            .find(|r| r.source == run.source && r.started == run.started)
+        {
+            Some(existing) => *existing = run.clone(),
+            None => inner.runs.push(run.clone()),
+        }
+        Ok(())
+    }
+
+    async fn runs(&self, source: &SourceId, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
+        let inner = self.lock();
+        let mut runs: Vec<RunRecord> = inner
+            .runs
+            .iter()
+            .filter(|r| &r.source == source)
+            .cloned()
+            .collect();
+        runs.sort_by_key(|r| std::cmp::Reverse(r.started));
+        runs.truncate(limit);
+        Ok(runs)
+    }
+}
+
+#[async_trait]
+impl UserStore for MemoryStore {
     async fn move_source(&self, from: &SourceId, to: &SourceId) -> Result<usize, StoreError> {
         let mut inner = self.lock();
         let owned = |inner: &Inner, s: &SourceId| {
@@ -270,62 +351,5 @@ impl UserStore for MemoryStore {
             }
         }
         Ok(moved)
-    }
-
-    async fn snapshot(&self, source: &SourceId) -> Result<Option<Snapshot>, StoreError> {
-        Ok(self.lock().snapshots.get(source).and_then(|s| s.1.clone()))
-    }
-
-    async fn record_run(&self, run: &RunRecord) -> Result<(), StoreError> {
-        let mut inner = self.lock();
-        match inner
-            .runs
-            .iter_mut()
-            .find(|r| r.source == run.source && r.started == run.started)
-        {
-            Some(existing) => *existing = run.clone(),
-            None => inner.runs.push(run.clone()),
-        }
-        Ok(())
-    }
-
-    async fn picture_index(&self, source: &SourceId) -> Result<PictureIndex, StoreError> {
-        let inner = self.lock();
-        Ok(inner
-            .users
-            .iter()
-            .filter(|u| u.owner.as_ref() == Some(source))
-            .filter_map(|u| Some((u.id, inner.pictures.get(&u.id)?.0.clone())))
-            .collect())
-    }
-
-    async fn apply_pictures(&self, changes: &PictureChanges) -> Result<(), StoreError> {
-        let mut inner = self.lock();
-        for id in &changes.remove {
-            inner.pictures.remove(id);
-        }
-        for (id, meta, bytes) in &changes.store {
-            if inner.users.iter().any(|u| u.id == *id) {
-                inner.pictures.insert(*id, (meta.clone(), bytes.clone()));
-            }
-        }
-        Ok(())
-    }
-
-    async fn picture(&self, user: UserId) -> Result<Option<(PictureMeta, Bytes)>, StoreError> {
-        Ok(self.lock().pictures.get(&user).cloned())
-    }
-
-    async fn runs(&self, source: &SourceId, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
-        let inner = self.lock();
-        let mut runs: Vec<RunRecord> = inner
-            .runs
-            .iter()
-            .filter(|r| &r.source == source)
-            .cloned()
-            .collect();
-        runs.sort_by_key(|r| std::cmp::Reverse(r.started));
-        runs.truncate(limit);
-        Ok(runs)
     }
 }

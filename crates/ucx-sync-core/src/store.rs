@@ -117,64 +117,18 @@ pub struct RunRecord {
     pub error: Option<String>,
 }
 
-/// The users database: users with their owner, key and stable id; atomic apply; the snapshot cache
-/// per source; the run history.
+/// The users role of a store: the users with their owner, key and stable id, an atomic apply,
+/// and (optionally) their pictures. A service with a users database of its own implements
+/// this and keeps snapshots and runs in a store of ours ([`Synchronizer::with_stores`]).
+///
+/// [`Synchronizer::with_stores`]: crate::Synchronizer::with_stores
 #[async_trait]
-pub trait UserStore: Debug + Send + Sync {
+pub trait UsersStore: Debug + Send + Sync {
     /// Every user.
     async fn users(&self) -> Result<Vec<User>, StoreError>;
 
     /// Applies the plan entirely or not at all.
     async fn apply(&self, plan: &Plan) -> Result<(), StoreError>;
-
-    /// The snapshot cache state of `source`.
-    async fn snapshot_state(&self, source: &SourceId) -> Result<SnapshotState, StoreError>;
-
-    /// Marks a refresh of `source` as started.
-    async fn begin_refresh(&self, source: &SourceId, at: DateTime<Utc>) -> Result<(), StoreError>;
-
-    /// Ends a refresh: stores the snapshot (complete ones replace the cache) and clears
-    /// `refreshing_since`.
-    async fn finish_refresh(&self, snapshot: Snapshot, at: DateTime<Utc>)
-    -> Result<(), StoreError>;
-
-    /// Ends a failed refresh, keeping the previous snapshot.
-    async fn abort_refresh(&self, source: &SourceId) -> Result<(), StoreError>;
-
-    /// The cached snapshot of `source`.
-    async fn snapshot(&self, source: &SourceId) -> Result<Option<Snapshot>, StoreError>;
-
-    /// Records a run (insert, or update the run of the same source and start time).
-    async fn record_run(&self, run: &RunRecord) -> Result<(), StoreError>;
-
-    /// The latest runs of `source`, newest first.
-    async fn runs(&self, source: &SourceId, limit: usize) -> Result<Vec<RunRecord>, StoreError>;
-
-    /// Ends a refresh whose records are exactly those of the stored snapshot taken at
-    /// `stored_taken_at` (a change feed reported nothing): a store may then write only the new
-    /// cursor and time, if the stored snapshot is still that one. The default stores it all.
-    async fn finish_unchanged_refresh(
-        &self,
-        snapshot: Snapshot,
-        stored_taken_at: DateTime<Utc>,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let _ = stored_taken_at;
-        self.finish_refresh(snapshot, at).await
-    }
-
-    /// Moves everything `from` owns to `to` in one transaction: its users, its snapshot cache
-    /// and its run history, so a source whose id changed keeps its users instead of finding
-    /// them owned by another source. A snapshot `to` already has (a refresh under the new id)
-    /// is newer and kept. Refused, changing nothing, when `to` already owns users (that would
-    /// merge two sources) or `from` is `to`. Returns the users moved.
-    /// The default refuses: a store supports it by implementing it.
-    async fn move_source(&self, from: &SourceId, to: &SourceId) -> Result<usize, StoreError> {
-        let _ = (from, to);
-        Err(StoreError::Refused {
-            reason: "this store cannot move a source's users".into(),
-        })
-    }
 
     /// The records of the pictures stored for users of `source`. A store that keeps no
     /// pictures has none.
@@ -216,5 +170,67 @@ pub trait UserStore: Debug + Send + Sync {
     async fn picture(&self, user: UserId) -> Result<Option<(PictureMeta, Bytes)>, StoreError> {
         let _ = user;
         Ok(None)
+    }
+}
+
+/// The snapshot role: each source's cached snapshot and whether a refresh is under way.
+#[async_trait]
+pub trait SnapshotStore: Debug + Send + Sync {
+    /// The snapshot cache state of `source`.
+    async fn snapshot_state(&self, source: &SourceId) -> Result<SnapshotState, StoreError>;
+
+    /// Marks a refresh of `source` as started.
+    async fn begin_refresh(&self, source: &SourceId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Ends a refresh: stores the snapshot (complete ones replace the cache) and clears
+    /// `refreshing_since`.
+    async fn finish_refresh(&self, snapshot: Snapshot, at: DateTime<Utc>)
+    -> Result<(), StoreError>;
+
+    /// Ends a failed refresh, keeping the previous snapshot.
+    async fn abort_refresh(&self, source: &SourceId) -> Result<(), StoreError>;
+
+    /// The cached snapshot of `source`.
+    async fn snapshot(&self, source: &SourceId) -> Result<Option<Snapshot>, StoreError>;
+
+    /// Ends a refresh whose records are exactly those of the stored snapshot taken at
+    /// `stored_taken_at` (a change feed reported nothing): a store may then write only the new
+    /// cursor and time, if the stored snapshot is still that one. The default stores it all.
+    async fn finish_unchanged_refresh(
+        &self,
+        snapshot: Snapshot,
+        stored_taken_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let _ = stored_taken_at;
+        self.finish_refresh(snapshot, at).await
+    }
+}
+
+/// The run-log role: what each sync did and how it ended.
+#[async_trait]
+pub trait RunStore: Debug + Send + Sync {
+    /// Records a run (insert, or update the run of the same source and start time).
+    async fn record_run(&self, run: &RunRecord) -> Result<(), StoreError>;
+
+    /// The latest runs of `source`, newest first.
+    async fn runs(&self, source: &SourceId, limit: usize) -> Result<Vec<RunRecord>, StoreError>;
+}
+
+/// A store that holds all three roles in one database (SQLite, memory), and so can change
+/// them together in one transaction.
+#[async_trait]
+pub trait UserStore: UsersStore + SnapshotStore + RunStore {
+    /// Moves everything `from` owns to `to` in one transaction: its users, its snapshot cache
+    /// and its run history, so a source whose id changed keeps its users instead of finding
+    /// them owned by another source. A snapshot `to` already has (a refresh under the new id)
+    /// is newer and kept. Refused, changing nothing, when `to` already owns users (that would
+    /// merge two sources) or `from` is `to`. Returns the users moved.
+    /// The default refuses: a store supports it by implementing it.
+    async fn move_source(&self, from: &SourceId, to: &SourceId) -> Result<usize, StoreError> {
+        let _ = (from, to);
+        Err(StoreError::Refused {
+            reason: "this store cannot move a source's users".into(),
+        })
     }
 }

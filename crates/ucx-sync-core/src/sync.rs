@@ -15,7 +15,9 @@ use crate::mapper::RecordMapper;
 use crate::picture::{Fetched, PictureChanges, PictureMeta, PictureReport};
 use crate::plan::{Plan, PlanBasis};
 use crate::record::{SourceId, SourceRecord, SyncKey};
-use crate::store::{RunRecord, RunStatus, StoreError, UserStore};
+use crate::store::{
+    RunRecord, RunStatus, RunStore, SnapshotStore, StoreError, UserStore, UsersStore,
+};
 use crate::user::User;
 
 /// One configured source: where records come from and how they become users.
@@ -35,6 +37,45 @@ pub struct SourceSetup {
     /// before the next full read (which catches anything a feed missed). `None`: every refresh
     /// is a full read.
     pub full_every: Option<std::time::Duration>,
+}
+
+impl SourceSetup {
+    /// `adapter`'s records mapped by `mapper`: every record imported, the default comparison
+    /// and guard, every refresh a full read. Adjust with the `with_` methods.
+    pub fn new(adapter: Arc<dyn SourceAdapter>, mapper: Arc<dyn RecordMapper>) -> Self {
+        Self {
+            adapter,
+            filter: None,
+            mapper,
+            diff: DiffOptions::default(),
+            guard: Guard::default(),
+            full_every: None,
+        }
+    }
+
+    /// Imports only the records `filter` matches.
+    pub fn with_filter(mut self, filter: Matcher) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Compares with `diff`.
+    pub fn with_diff(mut self, diff: DiffOptions) -> Self {
+        self.diff = diff;
+        self
+    }
+
+    /// Applies only plans `guard` lets through.
+    pub fn with_guard(mut self, guard: Guard) -> Self {
+        self.guard = guard;
+        self
+    }
+
+    /// Refreshes a source with a change feed through it, with a full read every `every`.
+    pub fn with_full_every(mut self, every: std::time::Duration) -> Self {
+        self.full_every = Some(every);
+        self
+    }
 }
 
 /// Why a sync did not apply.
@@ -110,15 +151,30 @@ pub const DEFAULT_STALE_AFTER: std::time::Duration = std::time::Duration::from_s
 /// Runs refreshes and syncs against one store.
 #[derive(Debug, Clone)]
 pub struct Synchronizer {
-    store: Arc<dyn UserStore>,
+    users: Arc<dyn UsersStore>,
+    snapshots: Arc<dyn SnapshotStore>,
+    runs: Arc<dyn RunStore>,
     stale_after: chrono::Duration,
 }
 
 impl Synchronizer {
-    /// A synchronizer over `store`.
+    /// A synchronizer over `store`, which holds the users, the snapshots and the runs.
     pub fn new(store: Arc<dyn UserStore>) -> Self {
+        Self::with_stores(store.clone(), store.clone(), store)
+    }
+
+    /// A synchronizer over a store per role: for a service whose users live in a database of
+    /// its own (`users`), with the snapshots and runs kept in one of ours (SQLite, memory).
+    /// Each role's writes are atomic in its own store; a plan is applied by `users` alone.
+    pub fn with_stores(
+        users: Arc<dyn UsersStore>,
+        snapshots: Arc<dyn SnapshotStore>,
+        runs: Arc<dyn RunStore>,
+    ) -> Self {
         Self {
-            store,
+            users,
+            snapshots,
+            runs,
             stale_after: chrono::Duration::from_std(DEFAULT_STALE_AFTER).unwrap_or_default(),
         }
     }
@@ -134,9 +190,9 @@ impl Synchronizer {
         Utc::now() - since > self.stale_after
     }
 
-    /// The store.
-    pub fn store(&self) -> &Arc<dyn UserStore> {
-        &self.store
+    /// The users store.
+    pub fn users_store(&self) -> &Arc<dyn UsersStore> {
+        &self.users
     }
 
     /// Reads the source into its snapshot cache, marking it refreshing meanwhile. A failed read
@@ -153,7 +209,7 @@ impl Synchronizer {
     ) -> Result<usize, SyncError> {
         let source = setup.adapter.source_id().clone();
         let (request, previous) = self.list_request(setup).await?;
-        self.store.begin_refresh(&source, Utc::now()).await?;
+        self.snapshots.begin_refresh(&source, Utc::now()).await?;
         let started = Instant::now();
         match self.read(setup, request, previous, progress).await {
             Ok(read) => {
@@ -171,7 +227,7 @@ impl Synchronizer {
                 Ok(n)
             }
             Err(e) => {
-                self.store.abort_refresh(&source).await?;
+                self.snapshots.abort_refresh(&source).await?;
                 Err(SyncError::Source {
                     source_id: source,
                     source: e,
@@ -192,8 +248,8 @@ impl Synchronizer {
             return Ok(PictureReport::default());
         };
         let source = setup.adapter.source_id().clone();
-        let index = self.store.picture_index(&source).await?;
-        let users = self.store.picture_references(&source).await?;
+        let index = self.users.picture_index(&source).await?;
+        let users = self.users.picture_references(&source).await?;
         let mut report = PictureReport::default();
         let mut changes = PictureChanges::default();
         let mut todo = Vec::new();
@@ -238,7 +294,7 @@ impl Synchronizer {
         report.stored = changes.store.len();
         report.removed = changes.remove.len();
         report.failed.sort();
-        self.store.apply_pictures(&changes).await?;
+        self.users.apply_pictures(&changes).await?;
         tracing::info!(
             source = %source,
             stored = report.stored,
@@ -262,7 +318,7 @@ impl Synchronizer {
             return Ok((ListRequest::all(), None));
         }
         let previous = self
-            .store
+            .snapshots
             .snapshot(setup.adapter.source_id())
             .await?
             .map(Arc::new);
@@ -342,11 +398,11 @@ impl Synchronizer {
         let at = Utc::now();
         match read.unchanged_since {
             Some(since) => {
-                self.store
+                self.snapshots
                     .finish_unchanged_refresh(read.snapshot, since, at)
                     .await?
             }
-            None => self.store.finish_refresh(read.snapshot, at).await?,
+            None => self.snapshots.finish_refresh(read.snapshot, at).await?,
         }
         Ok(())
     }
@@ -354,7 +410,7 @@ impl Synchronizer {
     /// Plans the sync of `setup`'s source from its cached snapshot, without applying.
     pub async fn plan(&self, setup: &SourceSetup) -> Result<Plan, SyncError> {
         let source = setup.adapter.source_id().clone();
-        let state = self.store.snapshot_state(&source).await?;
+        let state = self.snapshots.snapshot_state(&source).await?;
         let mut stale_flag = None;
         if let Some(since) = state.refreshing_since {
             if !self.is_stale(since) {
@@ -369,14 +425,14 @@ impl Synchronizer {
         }
         let started = Instant::now();
         let snapshot =
-            self.store
+            self.snapshots
                 .snapshot(&source)
                 .await?
                 .ok_or_else(|| SyncError::NoSnapshot {
                     source_id: source.clone(),
                 })?;
         let snapshot_read = started.elapsed();
-        let users = self.store.users().await?;
+        let users = self.users.users().await?;
         tracing::debug!(
             source = %source,
             snapshot_s = snapshot_read.as_secs_f64(),
@@ -449,14 +505,14 @@ impl Synchronizer {
 
     /// What a plan of `source` is made from now.
     async fn basis(&self, source: &SourceId) -> Result<PlanBasis, SyncError> {
-        let snapshot = self
-            .store
-            .snapshot(source)
-            .await?
-            .ok_or_else(|| SyncError::NoSnapshot {
-                source_id: source.clone(),
-            })?;
-        let users = self.store.users().await?;
+        let snapshot =
+            self.snapshots
+                .snapshot(source)
+                .await?
+                .ok_or_else(|| SyncError::NoSnapshot {
+                    source_id: source.clone(),
+                })?;
+        let users = self.users.users().await?;
         Ok(PlanBasis {
             users: users_digest(&users),
             snapshot_taken_at: snapshot.taken_at,
@@ -485,11 +541,11 @@ impl Synchronizer {
         self.recorded(setup, async {
             let source = setup.adapter.source_id().clone();
             let (request, previous) = self.list_request(setup).await?;
-            self.store.begin_refresh(&source, Utc::now()).await?;
+            self.snapshots.begin_refresh(&source, Utc::now()).await?;
             let started = Instant::now();
             let (snapshot, users) = tokio::join!(
                 self.read(setup, request, previous, progress),
-                self.store.users()
+                self.users.users()
             );
             let snapshot = match (snapshot, users) {
                 (Ok(snapshot), Ok(users)) => Ok((snapshot, users)),
@@ -502,7 +558,7 @@ impl Synchronizer {
             let (snapshot, users) = match snapshot {
                 Ok(both) => both,
                 Err(e) => {
-                    self.store.abort_refresh(&source).await?;
+                    self.snapshots.abort_refresh(&source).await?;
                     return Err(e);
                 }
             };
@@ -541,7 +597,7 @@ impl Synchronizer {
             counts: Default::default(),
             error: None,
         };
-        self.store.record_run(&run).await?;
+        self.runs.record_run(&run).await?;
         let result = work.await;
         run.finished = Some(Utc::now());
         match &result {
@@ -563,7 +619,7 @@ impl Synchronizer {
                 run.error = Some(error_chain(e));
             }
         }
-        self.store.record_run(&run).await?;
+        self.runs.record_run(&run).await?;
         result
     }
 
@@ -597,7 +653,7 @@ impl Synchronizer {
             });
         }
         let applying = Instant::now();
-        self.store.apply(&plan).await?;
+        self.users.apply(&plan).await?;
         tracing::info!(
             source = %plan.source,
             applied_s = applying.elapsed().as_secs_f64(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use support::*;
 use ucx_sync_core::{
-    DiffOptions, Guard, ImageFormat, MemoryStore, SourceSetup, Synchronizer, UserStore,
+    DiffOptions, Guard, ImageFormat, MemoryStore, SourceSetup, Synchronizer, UsersStore,
 };
 use ucx_testkit::fixtures::AVATAR_PNG;
 use ucx_testkit::mock;
