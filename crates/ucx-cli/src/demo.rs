@@ -69,7 +69,9 @@ fn sources(
     ))
     .with_base_url(format!("{}/v1/", webex.uri()))
     .with_org_id(fixtures::WEBEX_ORG);
-    w.http = ClientOptions::for_tests();
+    // Loopback servers answer at once: a short limit reports a broken demo quickly.
+    let local = ClientOptions::default().with_timeout(std::time::Duration::from_secs(10));
+    w.http = local.clone();
     let virtual_objects = ucx_webex::WebexVirtualObjects::new(w.clone()).map_err(|x| e(&x))?;
     let fax = ucx_webex::WebexFaxWorkspaces::new(w.clone()).map_err(|x| e(&x))?;
     let mut c = ucx_cucm::CucmConfig::new(
@@ -82,7 +84,7 @@ fn sources(
     c.email_domain = Some("example.com".into());
     c.http = ClientOptions {
         max_concurrency_per_host: 1,
-        ..ClientOptions::for_tests()
+        ..local.clone()
     };
     let mut a = ucx_entra::EntraConfig::new(
         fixtures::ENTRA_TENANT,
@@ -91,7 +93,7 @@ fn sources(
     );
     a.authority_url = Some(format!("{}/", entra.uri()));
     a.graph_url = Some(format!("{}/", entra.uri()));
-    a.http = ClientOptions::for_tests();
+    a.http = local;
     let params = [("email_domain".to_owned(), "example.com".to_owned())].into();
     Ok(vec![
         (

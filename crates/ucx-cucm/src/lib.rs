@@ -36,7 +36,13 @@
 
 mod client;
 mod config;
+/// The SOAP envelopes, public only with the `testing` feature: the schema tests validate
+/// them against the AXL XSDs.
+#[cfg(feature = "testing")]
 pub mod envelope;
+#[cfg(not(feature = "testing"))]
+#[allow(unreachable_pub)]
+mod envelope;
 mod error;
 mod offline;
 mod parse;

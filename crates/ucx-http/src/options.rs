@@ -72,6 +72,8 @@ impl Default for ClientOptions {
 
 impl ClientOptions {
     /// Options for tests against local mock servers: short timeouts and [`RetryPolicy::fast`].
+    /// Only with the `testing` feature (tests' dev-dependencies turn it on).
+    #[cfg(feature = "testing")]
     pub fn for_tests() -> Self {
         Self {
             timeout: Duration::from_secs(5),

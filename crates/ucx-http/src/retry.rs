@@ -48,7 +48,8 @@ impl RetryPolicy {
     }
 
     /// Short delays for tests against local mock servers (10 ms doubling to 100 ms), keeping the
-    /// attempts and the honouring of `Retry-After`.
+    /// attempts and the honouring of `Retry-After`. Only with the `testing` feature.
+    #[cfg(feature = "testing")]
     pub fn fast() -> Self {
         Self {
             max_attempts: 4,
