@@ -11,37 +11,10 @@ use ucx_store_sqlite::SqliteStore;
 use ucx_sync_core::{
     DiffOptions, Guard, RunStore, SnapshotStore, SourceSetup, Synchronizer, UsersStore,
 };
-use ucx_testkit::fixtures;
-use wiremock::MockServer;
 
 use crate::Failure;
+use crate::demo_server::{Api, ENTRA_CLIENT, ENTRA_TENANT, Served, WEBEX_ORG, serve};
 use crate::sync_cmd::{apply, chain};
-
-/// Webex: locations, the organisation, two pages of people (with recording settings and
-/// avatars), the virtual objects, and a fax workspace with an extension only.
-async fn webex() -> MockServer {
-    let s = MockServer::start().await;
-    fixtures::webex_directory(&s).await;
-    fixtures::webex_people(&s, true).await;
-    fixtures::webex_virtual(&s).await;
-    fixtures::webex_fax_extension_only(&s).await;
-    s
-}
-
-/// CUCM: two listUser pages, their device queries, getCCMVersion.
-async fn cucm() -> MockServer {
-    let s = MockServer::start().await;
-    fixtures::cucm_users(&s).await;
-    s
-}
-
-/// Entra: a token and two pages of users.
-async fn entra() -> MockServer {
-    let s = MockServer::start().await;
-    fixtures::entra_token(&s).await;
-    fixtures::entra_users(&s).await;
-    s
-}
 
 fn setup(
     adapter: Arc<dyn ucx_sync_core::SourceAdapter>,
@@ -59,16 +32,16 @@ fn setup(
 
 /// Builds the five sources against the mock servers.
 fn sources(
-    webex: &MockServer,
-    cucm: &MockServer,
-    entra: &MockServer,
+    webex: &Served,
+    cucm: &Served,
+    entra: &Served,
 ) -> Result<Vec<(&'static str, SourceSetup)>, String> {
     let e = |e: &dyn std::fmt::Display| e.to_string();
     let mut w = ucx_webex::WebexConfig::new(ucx_webex::WebexCredentials::AccessToken(
         SecretString::from("demo-token"),
     ))
     .with_base_url(format!("{}/v1/", webex.uri()))
-    .with_org_id(fixtures::WEBEX_ORG);
+    .with_org_id(WEBEX_ORG);
     // Loopback servers answer at once: a short limit reports a broken demo quickly.
     let local = ClientOptions::default().with_timeout(std::time::Duration::from_secs(10));
     w.http = local.clone();
@@ -87,8 +60,8 @@ fn sources(
         ..local.clone()
     };
     let mut a = ucx_entra::EntraConfig::new(
-        fixtures::ENTRA_TENANT,
-        fixtures::ENTRA_CLIENT,
+        ENTRA_TENANT,
+        ENTRA_CLIENT,
         ucx_entra::EntraCredential::Secret(SecretString::from("demo-secret")),
     );
     a.authority_url = Some(format!("{}/", entra.uri()));
@@ -200,9 +173,14 @@ pub(crate) fn run(db: Option<PathBuf>) -> Result<(), Failure> {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
         }
-        let (w, c, e) = (webex().await, cucm().await, entra().await);
+        let started = |e: std::io::Error| Failure::Runtime(format!("a demo server: {e}"));
+        let (w, c, e) = (
+            serve(Api::Webex).await.map_err(started)?,
+            serve(Api::Cucm).await.map_err(started)?,
+            serve(Api::Entra).await.map_err(started)?,
+        );
         println!(
-            "mock Webex at {}, CUCM at {}/axl/, Microsoft Graph at {}",
+            "loopback Webex at {}, CUCM at {}/axl/, Microsoft Graph at {}",
             w.uri(),
             c.uri(),
             e.uri()

@@ -17,6 +17,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod config;
 mod demo;
+mod demo_server;
 mod filter_cmd;
 mod sync_cmd;
 
