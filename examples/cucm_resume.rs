@@ -58,9 +58,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.page_size = 3;
     config.min_page_size = 1;
     config.email_domain = Some("example.com".into());
-    config.http = ClientOptions {
-        max_concurrency_per_host: 1,
-        ..ClientOptions::for_tests()
+    config.http = {
+        let mut v = ClientOptions::for_tests();
+        v.max_concurrency_per_host = 1;
+        v
     };
     let users = CucmUsers::new(config)?;
 

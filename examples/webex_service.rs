@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ucx_sync::core::{DiffOptions, Guard, SourceSetup, Synchronizer, UsersStore};
+use ucx_sync::core::{Guard, SourceSetup, Synchronizer, UsersStore};
 use ucx_sync::filter::{Filter, Matcher};
 use ucx_sync::http::secrecy::SecretString;
 use ucx_sync::mapping::RuleSet;
@@ -32,15 +32,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )))
     .with_base_url(format!("{}/v1/", webex.uri()))
     .with_org_id("c71d77a3-36a7-5f3b-bd71-1f2e3fe169b4");
-    let setup = SourceSetup {
-        adapter: Arc::new(WebexUsers::new(config)?),
-        // Only people with a Webex Calling location.
-        filter: Some(Matcher::compile(&Filter::parse("(location=*)")?)?),
-        mapper: Arc::new(RuleSet::builtin("webex-users")?),
-        diff: DiffOptions::default(),
-        guard: Guard::default(),
-        full_every: None,
-    };
+    let setup = SourceSetup::new(
+        Arc::new(WebexUsers::new(config)?),
+        Arc::new(RuleSet::builtin("webex-users")?),
+    )
+    // Only people with a Webex Calling location.
+    .with_filter(Matcher::compile(&Filter::parse("(location=*)")?)?)
+    .with_guard(Guard::default());
     let db = std::env::temp_dir().join(format!("webex-service-{}.db", std::process::id()));
     let store = Arc::new(SqliteStore::open(&db)?);
     let sync = Synchronizer::new(store.clone());

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ucx_sync::core::{DiffOptions, Guard, MemoryStore, SourceAdapter, SourceSetup, Synchronizer};
+use ucx_sync::core::{MemoryStore, SourceAdapter, SourceSetup, Synchronizer};
 use ucx_sync::http::secrecy::SecretString;
 
 const USERS: usize = 3_000;
@@ -17,13 +17,13 @@ async fn full_then_incremental(
     adapter: Arc<dyn SourceAdapter>,
     rules: &str,
 ) {
-    let setup = SourceSetup {
-        adapter,
-        filter: None,
-        mapper: Arc::new(ucx_sync::mapping::RuleSet::builtin(rules).unwrap()),
-        diff: DiffOptions::default(),
-        guard: Guard::default(),
-        full_every: Some(Duration::from_secs(86_400)),
+    let setup = {
+        let mut v = SourceSetup::new(
+            adapter,
+            Arc::new(ucx_sync::mapping::RuleSet::builtin(rules).unwrap()),
+        );
+        v.full_every = Some(Duration::from_secs(86_400));
+        v
     };
     let sync = Synchronizer::new(Arc::new(MemoryStore::new()));
     let (n, first) = sync.refresh_and_sync(&setup, &|_| {}).await.unwrap();

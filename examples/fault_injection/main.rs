@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ucx_sync::core::{DiffOptions, Guard, SourceAdapter, SourceSetup, Synchronizer, UsersStore};
+use ucx_sync::core::{Guard, SourceAdapter, SourceSetup, Synchronizer, UsersStore};
 use ucx_sync::http::{ClientOptions, RetryPolicy};
 use ucx_sync::mapping::RuleSet;
 use ucx_sync::store::SqliteStore;
@@ -124,16 +124,19 @@ impl Respond for Token {
 /// Short timeouts and retries, so thousands of faults run in a minute; the logic is the one
 /// the defaults use.
 pub(crate) fn fast_http() -> ClientOptions {
-    ClientOptions {
-        timeout: Duration::from_millis(250),
-        retry: RetryPolicy {
-            max_attempts: 4,
-            max_elapsed: Duration::from_secs(10),
-            min_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(50),
-            max_retry_after: Duration::from_secs(2),
-        },
-        ..ClientOptions::default()
+    {
+        let mut v = ClientOptions::default();
+        v.timeout = Duration::from_millis(250);
+        v.retry = {
+            let mut v = RetryPolicy::default();
+            v.max_attempts = 4;
+            v.max_elapsed = Duration::from_secs(10);
+            v.min_delay = Duration::from_millis(5);
+            v.max_delay = Duration::from_millis(50);
+            v.max_retry_after = Duration::from_secs(2);
+            v
+        };
+        v
     }
 }
 
@@ -186,13 +189,10 @@ async fn run(s: Scenario, syncs: usize, size: usize, seed: u64) -> usize {
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     let rules = RuleSet::builtin_with(s.rules, &params).unwrap();
-    let setup = SourceSetup {
-        adapter: s.adapter.clone(),
-        filter: None,
-        mapper: Arc::new(rules),
-        diff: DiffOptions::default(),
-        guard: Guard::default().allowing_deletes(),
-        full_every: None,
+    let setup = {
+        let mut v = SourceSetup::new(s.adapter.clone(), Arc::new(rules));
+        v.guard = Guard::default().allowing_deletes();
+        v
     };
     let db = std::env::temp_dir().join(format!(
         "ucx-fault-injection-{}-{}.db",

@@ -643,33 +643,35 @@ pub(crate) fn setup(s: &SourceSection, dir: &Path) -> Result<SourceSetup, String
     let filter = s.filter.as_deref().map(|f| filter(s.kind, f)).transpose()?;
     let g = &s.guard;
     let defaults = Guard::default();
-    Ok(SourceSetup {
-        adapter: adapter(s, dir)?,
-        filter,
-        mapper: Arc::new(rules(s, dir)?),
-        diff: DiffOptions {
-            rename: s.rename.unwrap_or_default(),
-            unique: s.unique.clone(),
-            ..DiffOptions::default()
-        },
-        guard: Guard {
-            max_deletes: g.max_deletes.or(defaults.max_deletes),
-            max_delete_percent: g.max_delete_percent.or(defaults.max_delete_percent),
-            allowance: g.allowance.unwrap_or(defaults.allowance),
-            max_clear_percent: g.max_clear_percent.or(defaults.max_clear_percent),
-            allow_empty: g.allow_empty.unwrap_or(defaults.allow_empty),
-            allow_create: g.allow_create.unwrap_or(defaults.allow_create),
-            allow_update: g.allow_update.unwrap_or(defaults.allow_update),
-            allow_delete: g.allow_delete.unwrap_or(defaults.allow_delete),
-            ..defaults
-        },
-        full_every: match (&s.full_every, s.kind) {
+    Ok({
+        let mut v = SourceSetup::new(adapter(s, dir)?, Arc::new(rules(s, dir)?));
+        v.filter = filter;
+        v.diff = {
+            let mut v = DiffOptions::default();
+            v.rename = s.rename.unwrap_or_default();
+            v.unique = s.unique.clone();
+            v
+        };
+        v.guard = {
+            let mut v = defaults.clone();
+            v.max_deletes = g.max_deletes.or(defaults.max_deletes);
+            v.max_delete_percent = g.max_delete_percent.or(defaults.max_delete_percent);
+            v.allowance = g.allowance.unwrap_or(defaults.allowance);
+            v.max_clear_percent = g.max_clear_percent.or(defaults.max_clear_percent);
+            v.allow_empty = g.allow_empty.unwrap_or(defaults.allow_empty);
+            v.allow_create = g.allow_create.unwrap_or(defaults.allow_create);
+            v.allow_update = g.allow_update.unwrap_or(defaults.allow_update);
+            v.allow_delete = g.allow_delete.unwrap_or(defaults.allow_delete);
+            v
+        };
+        v.full_every = match (&s.full_every, s.kind) {
             (Some(t), _) => full_every(t)?,
             // A feed follows the whole tenant: a scoped Entra source reads in full.
             (None, Kind::Entra) if s.groups.is_some() || s.application.is_some() => None,
             (None, Kind::Cucm | Kind::Entra) => Some(Duration::from_secs(86_400)),
             (None, _) => None,
-        },
+        };
+        v
     })
 }
 

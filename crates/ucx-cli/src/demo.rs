@@ -8,9 +8,7 @@ use std::sync::Arc;
 use ucx_http::ClientOptions;
 use ucx_http::secrecy::SecretString;
 use ucx_store_sqlite::SqliteStore;
-use ucx_sync_core::{
-    DiffOptions, Guard, RunStore, SnapshotStore, SourceSetup, Synchronizer, UsersStore,
-};
+use ucx_sync_core::{RunStore, SnapshotStore, SourceSetup, Synchronizer, UsersStore};
 
 use crate::Failure;
 use crate::demo_server::{Api, ENTRA_CLIENT, ENTRA_TENANT, Served, WEBEX_ORG, serve};
@@ -20,14 +18,7 @@ fn setup(
     adapter: Arc<dyn ucx_sync_core::SourceAdapter>,
     rules: ucx_mapping::RuleSet,
 ) -> SourceSetup {
-    SourceSetup {
-        adapter,
-        filter: None,
-        mapper: Arc::new(rules),
-        diff: DiffOptions::default(),
-        guard: Guard::default(),
-        full_every: None,
-    }
+    SourceSetup::new(adapter, Arc::new(rules))
 }
 
 /// Builds the five sources against the mock servers.
@@ -55,9 +46,10 @@ fn sources(
     c.page_size = 3;
     c.min_page_size = 1;
     c.email_domain = Some("example.com".into());
-    c.http = ClientOptions {
-        max_concurrency_per_host: 1,
-        ..local.clone()
+    c.http = {
+        let mut v = local.clone();
+        v.max_concurrency_per_host = 1;
+        v
     };
     let mut a = ucx_entra::EntraConfig::new(
         ENTRA_TENANT,

@@ -128,9 +128,10 @@ async fn main() {
     config.devices = devices;
     // `noverify` leaves out the keyset check after the fill, to measure what it costs.
     config.verify_fill = !args.iter().any(|a| a == "noverify");
-    config.http = ClientOptions {
-        max_concurrency_per_host: 1,
-        ..ClientOptions::default()
+    config.http = {
+        let mut v = ClientOptions::default();
+        v.max_concurrency_per_host = 1;
+        v
     };
     let config_verify = config.verify_fill;
     let users = CucmUsers::new(config).unwrap();

@@ -27,8 +27,22 @@ pub enum CucmTls {
     Insecure,
 }
 
-/// A CUCM source's settings. [`CucmConfig::new`] gives the defaults; adjust the public fields.
+/// A CUCM source's settings. [`CucmConfig::new`] gives the defaults; then set the fields you
+/// need. `#[non_exhaustive]`, so a new option is never a breaking change:
+///
+/// ```
+/// # use ucx_http::secrecy::SecretString;
+/// let mut c = ucx_cucm::CucmConfig::new("cucm-pub.example.com", "axl-sync", SecretString::from("pw"));
+/// c.page_size = 500;
+/// ```
+///
+/// ```compile_fail
+/// # use ucx_http::secrecy::SecretString;
+/// let base = ucx_cucm::CucmConfig::new("cucm-pub.example.com", "axl-sync", SecretString::from("pw"));
+/// let c = ucx_cucm::CucmConfig { page_size: 500, ..base };
+/// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct CucmConfig {
     /// The publisher: a host name (`cucm-pub.example.com`, port 8443 assumed) or a full URL
     /// (`https://host:8443/axl/`; tests use `http://127.0.0.1:port/axl/`).
@@ -109,10 +123,11 @@ impl CucmConfig {
             keyset_page: 5000,
             tls: CucmTls::Verify,
             source_id: None,
-            http: ClientOptions {
-                max_concurrency_per_host: 1,
-                connect_timeout: Duration::from_secs(30),
-                ..ClientOptions::default()
+            http: {
+                let mut v = ClientOptions::default();
+                v.max_concurrency_per_host = 1;
+                v.connect_timeout = Duration::from_secs(30);
+                v
             },
         }
     }

@@ -83,8 +83,17 @@ pub enum Scope {
     Application(String),
 }
 
-/// An Entra ID source's settings. [`EntraConfig::new`] gives the defaults.
+/// An Entra ID source's settings. [`EntraConfig::new`] gives the defaults; then set the
+/// fields. `#[non_exhaustive]`, so a new option is never a breaking change:
+///
+/// ```compile_fail
+/// # use ucx_http::secrecy::SecretString;
+/// use ucx_entra::{EntraConfig, EntraCredential};
+/// let base = EntraConfig::new("tenant", "client", EntraCredential::Secret(SecretString::from("s")));
+/// let c = EntraConfig { include_guests: true, ..base };
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct EntraConfig {
     /// The tenant: its id (GUID) or a verified domain.
     pub tenant: String,

@@ -9,7 +9,21 @@ use crate::retry::RetryPolicy;
 
 /// Settings of an [`HttpClient`](crate::HttpClient). Every connector takes one; the defaults suit
 /// the public clouds.
+///
+/// Start from [`ClientOptions::default`] and set what you need; the struct is
+/// `#[non_exhaustive]`, so a new option is never a breaking change: outside this crate a struct
+/// literal does not compile, even with `..Default::default()`.
+///
+/// ```
+/// let mut options = ucx_http::ClientOptions::default();
+/// options.max_concurrency_per_host = 2;
+/// ```
+///
+/// ```compile_fail
+/// let options = ucx_http::ClientOptions { max_concurrency_per_host: 2, ..Default::default() };
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientOptions {
     /// Limit for one whole exchange (connect, send, receive the full body). 120 s: Webex People
     /// pages with calling data routinely take tens of seconds and its gateway gives up (504) at

@@ -7,7 +7,19 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// How failed requests are retried: exponential backoff with jitter (from `backon`), bounded by a
 /// number of attempts and a total time, with the server's `Retry-After` taking precedence.
+///
+/// `#[non_exhaustive]`: start from [`RetryPolicy::default`] or [`RetryPolicy::none`].
+///
+/// ```
+/// let mut retry = ucx_http::RetryPolicy::default();
+/// retry.max_attempts = 3;
+/// ```
+///
+/// ```compile_fail
+/// let retry = ucx_http::RetryPolicy { max_attempts: 3, ..Default::default() };
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included. 1 disables retries.
     pub max_attempts: usize,

@@ -95,10 +95,11 @@ async fn a_self_signed_server_is_refused_by_default() {
 #[tokio::test]
 async fn a_pinned_certificate_is_trusted_alone() {
     let (url, pem) = self_signed_server().await;
-    let pinned = ClientOptions {
-        extra_ca_pem: vec![pem.into_bytes()],
-        only_extra_roots: true,
-        ..options()
+    let pinned = {
+        let mut v = options();
+        v.extra_ca_pem = vec![pem.into_bytes()];
+        v.only_extra_roots = true;
+        v
     };
     let c = HttpClient::new(pinned, Arc::new(PlainErrors)).unwrap();
     let resp = c.send(Call::get(url.clone())).await.unwrap();
@@ -106,10 +107,11 @@ async fn a_pinned_certificate_is_trusted_alone() {
 
     // A different pinned certificate does not open this server.
     let (_, other) = self_signed_server().await;
-    let wrong = ClientOptions {
-        extra_ca_pem: vec![other.into_bytes()],
-        only_extra_roots: true,
-        ..options()
+    let wrong = {
+        let mut v = options();
+        v.extra_ca_pem = vec![other.into_bytes()];
+        v.only_extra_roots = true;
+        v
     };
     let c = HttpClient::new(wrong, Arc::new(PlainErrors)).unwrap();
     assert!(c.send(Call::get(url)).await.is_err());
@@ -122,9 +124,10 @@ async fn an_extra_ca_file_is_trusted_besides_the_roots() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("tomcat.pem");
     std::fs::write(&file, pem).unwrap();
-    let o = ClientOptions {
-        extra_ca_files: vec![file],
-        ..options()
+    let o = {
+        let mut v = options();
+        v.extra_ca_files = vec![file];
+        v
     };
     let c = HttpClient::new(o, Arc::new(PlainErrors)).unwrap();
     assert_eq!(&c.send(Call::get(url)).await.unwrap().body[..], b"ok");
@@ -134,9 +137,10 @@ async fn an_extra_ca_file_is_trusted_besides_the_roots() {
 #[tokio::test]
 async fn the_laboratory_switch_accepts_any_certificate() {
     let (url, _) = self_signed_server().await;
-    let o = ClientOptions {
-        danger_accept_invalid_certs: true,
-        ..options()
+    let o = {
+        let mut v = options();
+        v.danger_accept_invalid_certs = true;
+        v
     };
     let c = HttpClient::new(o, Arc::new(PlainErrors)).unwrap();
     assert_eq!(&c.send(Call::get(url)).await.unwrap().body[..], b"ok");

@@ -311,9 +311,10 @@ async fn bodies_over_the_cap_are_refused() {
         vec![ResponseTemplate::new(200).set_body_string("x".repeat(10_000))],
     )
     .await;
-    let options = ClientOptions {
-        max_body_bytes: 1000,
-        ..ClientOptions::for_tests()
+    let options = {
+        let mut v = ClientOptions::for_tests();
+        v.max_body_bytes = 1000;
+        v
     };
     let c = HttpClient::new(options, Arc::new(PlainErrors)).unwrap();
     let err = c.send(Call::get(url(&server, "/big"))).await.unwrap_err();
@@ -464,9 +465,10 @@ async fn requests_to_one_host_are_limited() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(200)))
         .mount(&server)
         .await;
-    let options = ClientOptions {
-        max_concurrency_per_host: 2,
-        ..ClientOptions::for_tests()
+    let options = {
+        let mut v = ClientOptions::for_tests();
+        v.max_concurrency_per_host = 2;
+        v
     };
     let c = HttpClient::new(options, Arc::new(PlainErrors)).unwrap();
     let started = Instant::now();
@@ -484,15 +486,17 @@ async fn requests_to_one_host_are_limited() {
 
 #[test]
 fn settings_errors_name_the_key() {
-    let options = ClientOptions {
-        extra_ca_pem: vec![b"not a certificate".to_vec()],
-        ..ClientOptions::default()
+    let options = {
+        let mut v = ClientOptions::default();
+        v.extra_ca_pem = vec![b"not a certificate".to_vec()];
+        v
     };
     let err = HttpClient::new(options, Arc::new(PlainErrors)).unwrap_err();
     assert!(err.to_string().contains("`extra_ca_files`"), "{err}");
-    let options = ClientOptions {
-        proxy: Some("::not a url::".into()),
-        ..ClientOptions::default()
+    let options = {
+        let mut v = ClientOptions::default();
+        v.proxy = Some("::not a url::".into());
+        v
     };
     let err = HttpClient::new(options, Arc::new(PlainErrors)).unwrap_err();
     assert!(err.to_string().contains("`proxy`"), "{err}");
@@ -512,9 +516,10 @@ async fn an_explicit_proxy_carries_the_requests() {
         .expect(1)
         .mount(&proxy)
         .await;
-    let options = ClientOptions {
-        proxy: Some(proxy.uri()),
-        ..ClientOptions::for_tests()
+    let options = {
+        let mut v = ClientOptions::for_tests();
+        v.proxy = Some(proxy.uri());
+        v
     };
     let c = HttpClient::new(options, Arc::new(PlainErrors)).unwrap();
     // The host does not resolve: only the proxy can answer.

@@ -123,14 +123,7 @@ async fn the_pipeline_runs_on_sqlite() {
             })
         }
     }
-    let setup = SourceSetup {
-        adapter,
-        filter: None,
-        mapper: Arc::new(M),
-        diff: DiffOptions::default(),
-        guard: Guard::default(),
-        full_every: None,
-    };
+    let setup = SourceSetup::new(adapter, Arc::new(M));
     let sync = Synchronizer::new(store.clone());
     assert_eq!(sync.refresh(&setup).await.unwrap(), 50);
     let out = sync.sync(&setup).await.unwrap();

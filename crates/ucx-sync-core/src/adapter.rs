@@ -12,7 +12,20 @@ use crate::error::{ErrorKind, SourceError};
 use crate::record::{ObjectKind, SourceId, SourceRecord, SyncKey};
 
 /// What a source can do, so callers can tell before they ask.
+///
+/// `#[non_exhaustive]`: built with [`Capabilities::new`] and [`Capabilities::with_delta`].
+///
+/// ```
+/// use ucx_sync_core::{Capabilities, ObjectKind};
+/// let mut caps = Capabilities::new([ObjectKind::User]).with_delta(true);
+/// caps.max_page_size = Some(1000);
+/// ```
+///
+/// ```compile_fail
+/// let caps = ucx_sync_core::Capabilities { delta: true, ..Default::default() };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Capabilities {
     /// The kinds of object `list` returns.
     pub kinds: Vec<ObjectKind>,

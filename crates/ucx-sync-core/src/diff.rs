@@ -78,7 +78,19 @@ impl UniqueRule {
 }
 
 /// How to compare.
+///
+/// `#[non_exhaustive]`: start from [`DiffOptions::default`] and set the fields.
+///
+/// ```
+/// let mut diff = ucx_sync_core::DiffOptions::default();
+/// diff.rename = ucx_sync_core::RenameMode::Recreate;
+/// ```
+///
+/// ```compile_fail
+/// let diff = ucx_sync_core::DiffOptions { rename: ucx_sync_core::RenameMode::Recreate, ..Default::default() };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DiffOptions {
     /// Renames in place or by delete + add.
     pub rename: RenameMode,

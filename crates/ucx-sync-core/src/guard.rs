@@ -13,8 +13,20 @@ use crate::plan::Plan;
 /// The delete threshold follows the products administrators know: Entra's accidental-deletion
 /// threshold, Entra Connect's default of 500 and Okta's 20% import safeguard. Absolute and percent
 /// are both checked; the stricter wins.
+///
+/// `#[non_exhaustive]`: start from [`Guard::default`] and set the fields.
+///
+/// ```
+/// let mut guard = ucx_sync_core::Guard::default();
+/// guard.max_deletes = Some(10);
+/// ```
+///
+/// ```compile_fail
+/// let guard = ucx_sync_core::Guard { max_deletes: Some(10), ..Default::default() };
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Guard {
     /// The most users one run may delete (default 500).
     pub max_deletes: Option<usize>,

@@ -12,6 +12,7 @@ use crate::user::UserId;
 /// What a sync would do for one source. Every list is sorted by key, so the same inputs always
 /// give the same plan; serialised with serde it is the `plan --json` output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Plan {
     /// Which source.
     pub source: SourceId,

@@ -21,7 +21,25 @@ use crate::store::{
 use crate::user::User;
 
 /// One configured source: where records come from and how they become users.
+///
+/// Built with [`SourceSetup::new`] and the `with_` methods; `#[non_exhaustive]`, so a new
+/// setting is never a breaking change: a struct literal does not compile outside this crate.
+///
+/// ```compile_fail
+/// # use std::sync::Arc;
+/// # fn parts() -> (Arc<dyn ucx_sync_core::SourceAdapter>, Arc<dyn ucx_sync_core::RecordMapper>) { unimplemented!() }
+/// let (adapter, mapper) = parts();
+/// let setup = ucx_sync_core::SourceSetup {
+///     adapter,
+///     filter: None,
+///     mapper,
+///     diff: Default::default(),
+///     guard: Default::default(),
+///     full_every: None,
+/// };
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SourceSetup {
     /// The adapter.
     pub adapter: Arc<dyn SourceAdapter>,

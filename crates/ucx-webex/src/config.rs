@@ -62,8 +62,17 @@ impl FaxRule {
     }
 }
 
-/// A Webex source's settings. [`WebexConfig::new`] gives the defaults; adjust the public fields.
+/// A Webex source's settings. [`WebexConfig::new`] gives the defaults; then set the fields
+/// or use the `with_` methods. `#[non_exhaustive]`, so a new option is never a breaking change:
+///
+/// ```compile_fail
+/// # use ucx_http::secrecy::SecretString;
+/// use ucx_webex::{WebexConfig, WebexCredentials};
+/// let base = WebexConfig::new(WebexCredentials::AccessToken(SecretString::from("t")));
+/// let c = WebexConfig { read_concurrency: 2, ..base };
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct WebexConfig {
     /// The API root, ending in `/v1/` (tests point it at a mock server).
     pub base_url: String,

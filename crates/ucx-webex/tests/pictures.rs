@@ -7,9 +7,7 @@ mod support;
 use std::sync::Arc;
 
 use support::*;
-use ucx_sync_core::{
-    DiffOptions, Guard, ImageFormat, MemoryStore, SourceSetup, Synchronizer, UsersStore,
-};
+use ucx_sync_core::{ImageFormat, MemoryStore, SourceSetup, Synchronizer, UsersStore};
 use ucx_testkit::fixtures::AVATAR_PNG;
 use ucx_testkit::mock;
 use ucx_webex::WebexUsers;
@@ -19,14 +17,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 fn setup(server: &MockServer, configure: impl FnOnce(&mut ucx_webex::WebexConfig)) -> SourceSetup {
     let mut c = config(server);
     configure(&mut c);
-    SourceSetup {
-        adapter: Arc::new(WebexUsers::new(c).unwrap()),
-        filter: None,
-        mapper: Arc::new(ucx_mapping::RuleSet::builtin("webex-users").unwrap()),
-        diff: DiffOptions::default(),
-        guard: Guard::default(),
-        full_every: None,
-    }
+    SourceSetup::new(
+        Arc::new(WebexUsers::new(c).unwrap()),
+        Arc::new(ucx_mapping::RuleSet::builtin("webex-users").unwrap()),
+    )
 }
 
 async fn avatar_requests(server: &MockServer) -> usize {

@@ -187,16 +187,12 @@ async fn a_fax_workspace_device_name_is_its_recording_id() {
 
 #[tokio::test]
 async fn the_pipeline_passes_the_stored_snapshot_so_a_second_refresh_asks_nothing() {
-    use ucx_sync_core::{DiffOptions, Guard, MemoryStore, SourceSetup, Synchronizer};
+    use ucx_sync_core::{MemoryStore, SourceSetup, Synchronizer};
     let server = full_server().await;
-    let setup = SourceSetup {
-        adapter: Arc::new(WebexUsers::new(config(&server)).unwrap()),
-        filter: None,
-        mapper: Arc::new(ucx_mapping::RuleSet::builtin("webex-users").unwrap()),
-        diff: DiffOptions::default(),
-        guard: Guard::default(),
-        full_every: None,
-    };
+    let setup = SourceSetup::new(
+        Arc::new(WebexUsers::new(config(&server)).unwrap()),
+        Arc::new(ucx_mapping::RuleSet::builtin("webex-users").unwrap()),
+    );
     let sync = Synchronizer::new(Arc::new(MemoryStore::new()));
     sync.refresh(&setup).await.unwrap();
     let asked = recording_requests(&server).await;

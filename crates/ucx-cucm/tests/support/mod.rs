@@ -42,9 +42,10 @@ pub fn config(server: &MockServer) -> CucmConfig {
     c.page_size = 3;
     c.min_page_size = 1;
     c.email_domain = Some("example.com".into());
-    c.http = ClientOptions {
-        max_concurrency_per_host: 1,
-        ..ClientOptions::for_tests()
+    c.http = {
+        let mut v = ClientOptions::for_tests();
+        v.max_concurrency_per_host = 1;
+        v
     };
     c
 }

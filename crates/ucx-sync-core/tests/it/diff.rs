@@ -165,9 +165,10 @@ fn a_changed_key_with_a_known_stable_id_is_a_rename_in_place() {
     assert_eq!(r.changes.len(), 1);
     assert_eq!(r.changes[0].field.as_str(), "last_name");
 
-    let recreate = DiffOptions {
-        rename: RenameMode::Recreate,
-        ..DiffOptions::default()
+    let recreate = {
+        let mut v = DiffOptions::default();
+        v.rename = RenameMode::Recreate;
+        v
     };
     let p = diff(&src(), &[old], [Ok(w)], true, &recreate);
     assert_eq!((p.counts.rename, p.counts.delete, p.counts.add), (0, 1, 1));

@@ -41,9 +41,10 @@ fn defaults_allow_small_deletes() {
 
 #[test]
 fn absolute_limit() {
-    let g = Guard {
-        max_deletes: Some(10),
-        ..Guard::default()
+    let g = {
+        let mut v = Guard::default();
+        v.max_deletes = Some(10);
+        v
     };
     let err = g.check(&plan_with(1000, 11, 0, 0)).unwrap_err();
     assert_eq!(
@@ -62,10 +63,11 @@ fn absolute_limit() {
 
 #[test]
 fn percent_limit_and_the_stricter_wins() {
-    let g = Guard {
-        max_deletes: Some(500),
-        max_delete_percent: Some(20.0),
-        ..Guard::default()
+    let g = {
+        let mut v = Guard::default();
+        v.max_deletes = Some(500);
+        v.max_delete_percent = Some(20.0);
+        v
     };
     // 30 of 100 is 30%: within 500, over 20%.
     let err = g.check(&plan_with(100, 30, 0, 0)).unwrap_err();
@@ -104,25 +106,28 @@ fn operation_switches() {
     let p = plan_with(10, 1, 2, 3);
     for (g, op, count) in [
         (
-            Guard {
-                allow_create: false,
-                ..Guard::default()
+            {
+                let mut v = Guard::default();
+                v.allow_create = false;
+                v
             },
             "create",
             2,
         ),
         (
-            Guard {
-                allow_update: false,
-                ..Guard::default()
+            {
+                let mut v = Guard::default();
+                v.allow_update = false;
+                v
             },
             "update",
             3,
         ),
         (
-            Guard {
-                allow_delete: false,
-                ..Guard::default()
+            {
+                let mut v = Guard::default();
+                v.allow_delete = false;
+                v
             },
             "delete",
             1,
@@ -140,11 +145,12 @@ fn operation_switches() {
     }
     let quiet = plan_with(10, 0, 0, 0);
     assert!(
-        Guard {
-            allow_create: false,
-            allow_update: false,
-            allow_delete: false,
-            ..Guard::default()
+        {
+            let mut v = Guard::default();
+            v.allow_create = false;
+            v.allow_update = false;
+            v.allow_delete = false;
+            v
         }
         .check(&quiet)
         .is_ok()

@@ -20,9 +20,10 @@ fn plan_with(users: &[User], wanted: Vec<Desired>, options: &DiffOptions) -> Pla
 }
 
 fn unique(rules: Vec<UniqueRule>) -> DiffOptions {
-    DiffOptions {
-        unique: rules,
-        ..DiffOptions::default()
+    {
+        let mut v = DiffOptions::default();
+        v.unique = rules;
+        v
     }
 }
 
@@ -265,9 +266,10 @@ fn a_renamed_user_whose_mapping_fails_is_kept() {
 #[test]
 fn recreate_with_a_duplicated_new_key_deletes_nothing() {
     let users = [owned_with_id(1, "old@x.com", "ci-1", &[])];
-    let options = DiffOptions {
-        rename: RenameMode::Recreate,
-        ..DiffOptions::default()
+    let options = {
+        let mut v = DiffOptions::default();
+        v.rename = RenameMode::Recreate;
+        v
     };
     let p = plan_with(
         &users,

@@ -9,13 +9,11 @@ use ucx_sync_core::*;
 use ucx_testkit::MemoryAdapter;
 
 fn setup(adapter: &MemoryAdapter, full_every: Option<Duration>) -> SourceSetup {
-    SourceSetup {
-        adapter: Arc::new(adapter.clone()),
-        filter: None,
-        mapper: Arc::new(TestMapper),
-        diff: DiffOptions::default(),
-        guard: Guard::default().allowing_deletes().allowing_clears(),
-        full_every,
+    {
+        let mut v = SourceSetup::new(Arc::new(adapter.clone()), Arc::new(TestMapper));
+        v.guard = Guard::default().allowing_deletes().allowing_clears();
+        v.full_every = full_every;
+        v
     }
 }
 

@@ -115,10 +115,11 @@ proptest! {
         complete in any::<bool>(),
         recreate in any::<bool>(),
     ) {
-        let opts = DiffOptions {
-            rename: if recreate { RenameMode::Recreate } else { RenameMode::InPlace },
-            ..DiffOptions::default()
-        };
+        let opts = {
+ let mut v = DiffOptions::default();
+ v.rename = if recreate { RenameMode::Recreate } else { RenameMode::InPlace };
+ v
+};
         let plan = diff(&src(), &users, wanted.iter().map(Ok), complete, &opts);
         // A user is deleted (or replaced) only when a complete snapshot lacks it by key and by
         // stable id: no record has its stable id, and no record under its key is the same
@@ -161,10 +162,11 @@ proptest! {
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let s = src();
-        let opts = DiffOptions {
-            rename: if recreate { RenameMode::Recreate } else { RenameMode::InPlace },
-            ..DiffOptions::default()
-        };
+        let opts = {
+ let mut v = DiffOptions::default();
+ v.rename = if recreate { RenameMode::Recreate } else { RenameMode::InPlace };
+ v
+};
         let store = MemoryStore::with_users(users.clone());
         let plan = diff(&s, &users, wanted.iter().map(Ok), true, &opts);
         rt.block_on(store.apply(&plan)).unwrap();

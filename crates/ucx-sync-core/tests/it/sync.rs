@@ -8,14 +8,7 @@ use ucx_sync_core::*;
 use ucx_testkit::MemoryAdapter;
 
 fn setup(adapter: &MemoryAdapter) -> SourceSetup {
-    SourceSetup {
-        adapter: Arc::new(adapter.clone()),
-        filter: None,
-        mapper: Arc::new(TestMapper),
-        diff: DiffOptions::default(),
-        guard: Guard::default(),
-        full_every: None,
-    }
+    SourceSetup::new(Arc::new(adapter.clone()), Arc::new(TestMapper))
 }
 
 fn records(n: usize) -> Vec<SourceRecord> {
@@ -206,14 +199,7 @@ async fn a_refresh_reports_its_progress() {
         .map(|i| SourceRecord::new(ObjectKind::User, format!("u{i}@x.com")))
         .collect();
     let adapter = Arc::new(MemoryAdapter::new("webex-users:acme", records));
-    let setup = SourceSetup {
-        adapter,
-        filter: None,
-        mapper: Arc::new(TestMapper),
-        diff: DiffOptions::default(),
-        guard: Guard::default(),
-        full_every: None,
-    };
+    let setup = SourceSetup::new(adapter, Arc::new(TestMapper));
     let sync = Synchronizer::new(Arc::new(MemoryStore::new()));
     let (calls, last) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let n = sync
