@@ -239,9 +239,20 @@ impl SourceAdapter for EntraUsers {
     }
 }
 
+/// Whether Graph says the delta token cannot be followed any more, so the tenant must be read
+/// again: 410 Gone, `syncStateNotFound` (an expired token), `resyncRequired` (a token reset
+/// by the service), `Directory_ExpiredPageToken` (a round's page token expired mid-round).
 fn expired(e: &ucx_http::HttpError) -> bool {
     e.status().is_some_and(|s| s.as_u16() == 410)
-        || code(e).is_some_and(|c| c.eq_ignore_ascii_case("syncStateNotFound"))
+        || code(e).is_some_and(|c| {
+            [
+                "syncStateNotFound",
+                "resyncRequired",
+                "Directory_ExpiredPageToken",
+            ]
+            .iter()
+            .any(|known| c.eq_ignore_ascii_case(known))
+        })
 }
 
 /// One delta round, from `start` to its delta link.

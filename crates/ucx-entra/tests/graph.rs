@@ -339,6 +339,14 @@ async fn delta_gives_changes_and_removals_and_refills_when_its_token_expires() {
         .respond_with(ResponseTemplate::new(410))
         .mount(&server)
         .await;
+    Mock::given(path("/v1.0/users/delta"))
+        .and(query_param("$deltatoken", "reset"))
+        .respond_with(ResponseTemplate::new(400).set_body_raw(
+            r#"{"error":{"code":"resyncRequired","message":"The delta token is no longer valid, and the app must reset the sync state.","innerError":{"request-id":"8f0c3a51-2d4e-4b6f-9a17-3c5e7d9b1f20"}}}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
     let users = EntraUsers::new(config(&server)).unwrap();
     assert!(users.capabilities().delta);
 
@@ -373,7 +381,7 @@ async fn delta_gives_changes_and_removals_and_refills_when_its_token_expires() {
     );
     assert!(next.cursor.unwrap().0.contains("WCc8"));
 
-    for stale in ["expired", "gone"] {
+    for stale in ["expired", "gone", "reset"] {
         let link = format!("{}/v1.0/users/delta?$deltatoken={stale}", server.uri());
         let again = users.changes(&Cursor(link)).await.unwrap();
         assert!(again.full, "{stale}");
