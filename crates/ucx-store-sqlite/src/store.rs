@@ -395,26 +395,10 @@ fn apply_in(tx: &rusqlite::Transaction<'_>, plan: &Plan) -> Result<(), StoreErro
     for u in &plan.updates {
         let (owner, key, fields, stable_id) =
             read(u.id)?.ok_or_else(|| stale(format!("user {} to update is gone", u.key)))?;
-        let owner_ok = if u.adopt {
-            owner.is_none()
-        } else {
-            owner.as_deref() == Some(source)
-        };
-        if !owner_ok || key != u.key.as_str() {
-            return Err(stale(format!(
-                "user {} to update has changed owner or key",
-                u.key
-            )));
-        }
+        u.check_stored(&plan.source, owner.as_deref(), &key)?;
         let fields =
             fields_of(&fields)?.with_changes(u.changes.iter().map(|c| (c.field, c.new.as_deref())));
-        // An adopted user takes the source's id for it (or none), not what it held before; a
-        // user stored without one gets the current person's.
-        let stable_id = if u.adopt {
-            u.stable_id.clone()
-        } else {
-            u.stable_id.clone().or(stable_id)
-        };
+        let stable_id = u.stable_id_after(stable_id.as_deref());
         update
             .execute(params![
                 u.id.0 as i64,

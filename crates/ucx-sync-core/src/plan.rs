@@ -144,6 +144,42 @@ pub struct Update {
     pub changes: Vec<FieldChange>,
 }
 
+impl Update {
+    /// Checks a stored user against this update, for a store applying it: the user still has
+    /// the key, and is still owned by `source` (or, when adopting, by nobody). A stale-plan
+    /// error otherwise.
+    pub fn check_stored(
+        &self,
+        source: &SourceId,
+        owner: Option<&str>,
+        key: &str,
+    ) -> Result<(), crate::store::StoreError> {
+        let owner_ok = if self.adopt {
+            owner.is_none()
+        } else {
+            owner == Some(source.as_str())
+        };
+        if owner_ok && key == self.key.as_str() {
+            Ok(())
+        } else {
+            Err(crate::store::StoreError::Stale {
+                reason: format!("user {} to update has changed owner or key", self.key),
+            })
+        }
+    }
+
+    /// The stable id to store after this update, given the one `stored`: an adopted user takes
+    /// the source's id for it (or none), not what it held before; a user stored without one
+    /// gets the current person's.
+    pub fn stable_id_after(&self, stored: Option<&str>) -> Option<String> {
+        if self.adopt {
+            self.stable_id.clone()
+        } else {
+            self.stable_id.clone().or_else(|| stored.map(str::to_owned))
+        }
+    }
+}
+
 /// A user whose key changed in the source: updated in place, keeping its data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rename {

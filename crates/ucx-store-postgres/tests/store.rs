@@ -1,0 +1,212 @@
+//! PostgresStore against a real PostgreSQL: the store contract every store keeps (atomic apply,
+//! stale plans, snapshots, runs, moving a source), the apply lease across stores, and
+//! migrations with checksums. `.ci/run` starts a throwaway cluster on loopback and sets
+//! `UCX_TEST_POSTGRES_URL`; without one these tests say so and pass, unless
+//! `UCX_REQUIRE_POSTGRES` is set (as `.ci/run` does once its cluster is up).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ucx_store_postgres::{PgConnectOptions, PgPoolOptions, PostgresStore};
+use ucx_sync_core::*;
+use ucx_testkit::store::{self, StoreFactory, plan, source as src, user, want};
+
+/// The server's URL, or `None` (with the reason printed) when there is none to test against.
+fn server() -> Option<String> {
+    match std::env::var("UCX_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("UCX_REQUIRE_POSTGRES").is_none(),
+                "UCX_REQUIRE_POSTGRES is set but UCX_TEST_POSTGRES_URL is not"
+            );
+            eprintln!(
+                "skipped: no PostgreSQL to test against (set UCX_TEST_POSTGRES_URL=postgres://…; .ci/run starts one)"
+            );
+            None
+        }
+    }
+}
+
+static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh schema of its own on the server, and the options that use it.
+async fn fresh_schema(url: &str) -> PgConnectOptions {
+    let schema = format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros(),
+        SCHEMAS.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .unwrap();
+    sqlx_core::query::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    PgConnectOptions::from_str(url)
+        .unwrap()
+        .options([("search_path", schema.as_str())])
+}
+
+async fn store_in(options: PgConnectOptions) -> PostgresStore {
+    PostgresStore::connect(options).await.unwrap()
+}
+
+struct Pg(String);
+
+#[async_trait]
+impl StoreFactory for Pg {
+    async fn store(&self, users: Vec<User>) -> Arc<dyn UserStore> {
+        let s = store_in(fresh_schema(&self.0).await).await;
+        s.import_users(users).await.unwrap();
+        Arc::new(s)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_keeps_the_store_contract() {
+    let Some(url) = server() else { return };
+    store::run_all(&Pg(url)).await.unwrap();
+}
+
+/// Two stores (two workers) on one database: while one holds a source's apply lease the other
+/// is refused with the holder named; a lease left by a worker that died is taken over once it
+/// expires; and the plan then applies.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_apply_of_a_source_at_a_time_across_workers() {
+    let Some(url) = server() else { return };
+    let options = fresh_schema(&url).await;
+    let a = store_in(options.clone())
+        .await
+        .with_lease(Duration::from_secs(2));
+    let b = store_in(options).await;
+    let s = src();
+    // Worker A takes the lease and "dies" holding it (no release).
+    sqlx_core::query::query(
+        "INSERT INTO apply_locks (source, holder, since, expires) VALUES ($1, 'worker-a:dead', now(), now() + interval '2 seconds')",
+    )
+    .bind(s.as_str())
+    .execute(a.pool())
+    .await
+    .unwrap();
+    let p = plan(
+        &[],
+        vec![want("ann@x.com", &[("display_name", "Ann")], &[])],
+    );
+    match b.apply(&p).await {
+        Err(StoreError::Busy { holder, .. }) => assert_eq!(holder, "worker-a:dead"),
+        other => panic!("a held source was applied: {other:?}"),
+    }
+    assert!(
+        b.users().await.unwrap().is_empty(),
+        "nothing applied while refused"
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    b.apply(&p).await.unwrap();
+    assert_eq!(
+        a.users().await.unwrap().len(),
+        1,
+        "the other worker sees it"
+    );
+    let leases: i64 = sqlx_core::query::query("SELECT COUNT(*) FROM apply_locks")
+        .fetch_one(a.pool())
+        .await
+        .map(|r| sqlx_core::row::Row::get(&r, 0))
+        .unwrap();
+    assert_eq!(leases, 0, "the lease is released after the apply");
+}
+
+/// Two workers starting together migrate once; a database whose applied migration was edited
+/// since (its checksum differs) is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn migrations_run_once_and_an_edited_one_is_refused() {
+    let Some(url) = server() else { return };
+    let options = fresh_schema(&url).await;
+    let (a, b) = tokio::join!(
+        PostgresStore::connect(options.clone()),
+        PostgresStore::connect(options.clone())
+    );
+    let (a, _b) = (a.unwrap(), b.unwrap());
+    let applied: i64 = sqlx_core::query::query("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(a.pool())
+        .await
+        .map(|r| sqlx_core::row::Row::get(&r, 0))
+        .unwrap();
+    assert_eq!(applied, ucx_store_postgres::SCHEMA_VERSION);
+    sqlx_core::query::query("UPDATE _sqlx_migrations SET checksum = '\\x00'::bytea")
+        .execute(a.pool())
+        .await
+        .unwrap();
+    let err = PostgresStore::connect(options).await.unwrap_err();
+    assert!(err.to_string().contains("migrate"), "{err}");
+}
+
+/// A plan of many adds, updates and deletes goes through in one transaction; one stale step
+/// leaves everything as it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_plan_applies_whole_or_not_at_all() {
+    let Some(url) = server() else { return };
+    let s = src();
+    let users: Vec<User> = (1..=3000)
+        .map(|i| {
+            user(
+                i,
+                Some(&s),
+                &format!("u{i}@x.com"),
+                &[("display_name", "Old")],
+            )
+        })
+        .collect();
+    let store = store_in(fresh_schema(&url).await).await;
+    store.import_users(users.clone()).await.unwrap();
+    // Keep 1..=2000 (renamed display), drop 2001..=3000, add 5000 new.
+    let mut wanted: Vec<Desired> = (1..=2000)
+        .map(|i| want(&format!("u{i}@x.com"), &[("display_name", "New")], &[]))
+        .collect();
+    wanted.extend((1..=5000).map(|i| want(&format!("n{i}@x.com"), &[("display_name", "N")], &[])));
+    let mut p = plan(&users, wanted);
+    assert_eq!(
+        (p.counts.add, p.counts.update, p.counts.delete),
+        (5000, 2000, 1000)
+    );
+    // Someone deleted one of the users to update meanwhile: the plan is stale.
+    sqlx_core::query::query("DELETE FROM users WHERE key = 'u7@x.com'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.apply(&p).await,
+        Err(StoreError::Stale { .. })
+    ));
+    assert_eq!(
+        store.users().await.unwrap().len(),
+        2999,
+        "nothing of the plan applied"
+    );
+    p = plan(&store.users().await.unwrap(), {
+        let mut w: Vec<Desired> = (1..=2000)
+            .filter(|i| *i != 7)
+            .map(|i| want(&format!("u{i}@x.com"), &[("display_name", "New")], &[]))
+            .collect();
+        w.extend((1..=5000).map(|i| want(&format!("n{i}@x.com"), &[("display_name", "N")], &[])));
+        w
+    });
+    store.apply(&p).await.unwrap();
+    let after = store.users().await.unwrap();
+    assert_eq!(after.len(), 1999 + 5000);
+    assert!(
+        after
+            .iter()
+            .filter(|u| u.key.as_str().starts_with('u'))
+            .all(|u| u.fields.get_str("display_name") == Some("New"))
+    );
+}
