@@ -26,13 +26,71 @@ pub(crate) struct FileConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StoreSection {
+    /// The SQLite file (the default store).
     #[serde(default = "default_db")]
     pub path: PathBuf,
+    /// A PostgreSQL database instead, shared by several workers: `postgres://user@host/db`,
+    /// without the password.
+    pub url: Option<String>,
+    /// The PostgreSQL password, by reference (`env:NAME`, `file:PATH`).
+    pub password: Option<String>,
 }
 
 impl Default for StoreSection {
     fn default() -> Self {
-        Self { path: default_db() }
+        Self {
+            path: default_db(),
+            url: None,
+            password: None,
+        }
+    }
+}
+
+impl StoreSection {
+    /// Checks the keys without connecting: a `postgres://` URL with no password in it, the
+    /// password by reference. Errors name the key.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if let Some(p) = &self.password {
+            if self.url.is_none() {
+                return Err("`store.password` is for `store.url` (PostgreSQL)".into());
+            }
+            if !(p.starts_with("env:") || p.starts_with("file:")) {
+                return Err(
+                    "`store.password` must be a reference, env:NAME or file:PATH, not the secret itself".into(),
+                );
+            }
+        }
+        let Some(url) = &self.url else {
+            return Ok(());
+        };
+        let parsed = url::Url::parse(url).map_err(|e| format!("`store.url`: {e}"))?;
+        if !matches!(parsed.scheme(), "postgres" | "postgresql") || parsed.host().is_none() {
+            return Err("`store.url` must be postgres://user@host[:port]/database".into());
+        }
+        if parsed.password().is_some() {
+            return Err(
+                "`store.url` holds a password: put it in `store.password = \"env:NAME\"` instead"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The PostgreSQL connection options, with the password read; `None` for SQLite.
+    pub(crate) fn postgres(&self) -> Result<Option<ucx_store_postgres::PgConnectOptions>, String> {
+        use std::str::FromStr;
+        self.check()?;
+        let Some(url) = &self.url else {
+            return Ok(None);
+        };
+        let mut options = ucx_store_postgres::PgConnectOptions::from_str(url)
+            .map_err(|e| format!("`store.url`: {e}"))?;
+        if self.password.is_some() {
+            use ucx_http::secrecy::ExposeSecret;
+            let password = secret("store.password", self.password.as_ref())?;
+            options = options.password(password.expose_secret());
+        }
+        Ok(Some(options))
     }
 }
 
@@ -241,6 +299,7 @@ pub(crate) fn load(path: &Path) -> Result<(FileConfig, PathBuf), ConfigError> {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut config = config;
     config.sources = expand_organisations(config.sources).map_err(|m| ConfigError::at(path, m))?;
+    config.store.check().map_err(|m| ConfigError::at(path, m))?;
     let mut names = std::collections::HashSet::new();
     let mut ids = std::collections::HashSet::new();
     for (i, s) in config.sources.iter().enumerate() {

@@ -7,10 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use ucx_store_sqlite::SqliteStore;
-use ucx_sync_core::{
-    Counts, Plan, RunStore, SnapshotStore, SourceSetup, SyncError, SyncOutcome, Synchronizer,
-    UserStore, UsersStore,
-};
+use ucx_sync_core::{Counts, Plan, SourceSetup, SyncError, SyncOutcome, Synchronizer, UserStore};
 
 use crate::Failure;
 use crate::config::{self, FileConfig};
@@ -135,9 +132,28 @@ impl Loaded {
         Ok(Self { config, dir })
     }
 
-    fn store(&self) -> Result<Arc<SqliteStore>, Failure> {
-        let path = self.dir.join(&self.config.store.path);
-        SqliteStore::open(&path).map(Arc::new).map_err(runtime)
+    /// The store the configuration names: PostgreSQL (`store.url`) or the SQLite file.
+    async fn store(&self) -> Result<Arc<dyn UserStore>, Failure> {
+        match self.config.store.postgres().map_err(input)? {
+            Some(options) => ucx_store_postgres::PostgresStore::connect(options)
+                .await
+                .map(|s| Arc::new(s) as Arc<dyn UserStore>)
+                .map_err(runtime),
+            None => {
+                let path = self.dir.join(&self.config.store.path);
+                SqliteStore::open(&path)
+                    .map(|s| Arc::new(s) as Arc<dyn UserStore>)
+                    .map_err(runtime)
+            }
+        }
+    }
+
+    /// What the store is, for messages: the SQLite path or the PostgreSQL URL.
+    fn store_label(&self) -> String {
+        match &self.config.store.url {
+            Some(url) => url.clone(),
+            None => self.config.store.path.display().to_string(),
+        }
     }
 
     /// The named source, or every source.
@@ -187,7 +203,7 @@ async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
                 } else {
                     "s"
                 },
-                loaded.config.store.path.display()
+                loaded.store_label()
             );
             Ok(())
         }
@@ -209,7 +225,7 @@ async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
             }
         }
         SyncCommand::Refresh { source } => {
-            let sync = Synchronizer::new(loaded.store()?);
+            let sync = Synchronizer::new(loaded.store().await?);
             for (name, setup) in loaded.setups(source.as_deref())? {
                 let bar = progress_bar(&name);
                 let progress = |n: usize| {
@@ -227,7 +243,7 @@ async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
             Ok(())
         }
         SyncCommand::Plan { source, json, out } => {
-            let sync = Synchronizer::new(loaded.store()?);
+            let sync = Synchronizer::new(loaded.store().await?);
             let setups = loaded.setups(source.as_deref())?;
             if out.is_some() && setups.len() != 1 {
                 return Err(input("--out saves the plan of one source: name it"));
@@ -261,7 +277,7 @@ async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
             allow_empty,
             allow_clears,
         } => {
-            let sync = Synchronizer::new(loaded.store()?);
+            let sync = Synchronizer::new(loaded.store().await?);
             let saved = plan.as_deref().map(read_plan).transpose()?;
             let setups = loaded.setups(source.as_deref())?;
             if saved.is_some() && setups.len() != 1 {
@@ -321,7 +337,7 @@ async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
         }
         SyncCommand::Explain { source, key } => {
             let (_, setup) = loaded.setups(Some(&source))?.remove(0);
-            let store = loaded.store()?;
+            let store = loaded.store().await?;
             let snapshot = store
                 .snapshot(setup.adapter.source_id())
                 .await
@@ -577,7 +593,7 @@ pub(crate) fn print_plan(plan: &Plan) {
 }
 
 async fn status(loaded: &Loaded) -> Result<(), Failure> {
-    let store = loaded.store()?;
+    let store = loaded.store().await?;
     for s in &loaded.config.sources {
         let setup = config::setup(s, &loaded.dir).map_err(input)?;
         let id = setup.adapter.source_id();
@@ -656,7 +672,7 @@ async fn status(loaded: &Loaded) -> Result<(), Failure> {
 /// `move-source FROM TO`: `TO` is a configured source's name (its id, `source_id` or derived)
 /// or an id as is.
 async fn move_source(loaded: &Loaded, from: &str, to: &str, dry_run: bool) -> Result<(), Failure> {
-    let store = loaded.store()?;
+    let store = loaded.store().await?;
     let to = match loaded.config.sources.iter().find(|s| s.name == to) {
         Some(s) => config::setup(s, &loaded.dir)
             .map_err(input)?
@@ -845,7 +861,7 @@ async fn run_pass<'a>(
 }
 
 async fn run_once(loaded: &Loaded) -> Result<(), Failure> {
-    let sync = Synchronizer::new(loaded.store()?);
+    let sync = Synchronizer::new(loaded.store().await?);
     let setups = loaded.setups(None)?;
     run_pass(&sync, &setups).await.map_err(|f| match f {
         // Already printed.
@@ -859,7 +875,7 @@ async fn run_once(loaded: &Loaded) -> Result<(), Failure> {
 /// Runs each source on its own `schedule` (`--every` for all of them; 6 h without either):
 /// the sources due are synced in one pass, then the loop sleeps until the next is due.
 async fn run_every(loaded: &Loaded, every: Option<Duration>) -> Result<(), Failure> {
-    let sync = Synchronizer::new(loaded.store()?);
+    let sync = Synchronizer::new(loaded.store().await?);
     let setups = loaded.setups(None)?;
     let intervals: Vec<Duration> = setups
         .iter()

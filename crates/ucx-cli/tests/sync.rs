@@ -786,3 +786,96 @@ async fn a_source_keeps_its_users_when_its_id_is_set_with_move_source() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `[store] url` puts the users, snapshots and runs in PostgreSQL, the password by reference:
+/// a sync, an unchanged second one, and `status`, from the same tables. Skipped, saying so,
+/// without a server (`UCX_TEST_POSTGRES_URL`; `.ci/run` starts one and requires it).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_postgres_store_from_the_configuration() {
+    let Ok(url) = std::env::var("UCX_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("UCX_REQUIRE_POSTGRES").is_none(),
+            "UCX_REQUIRE_POSTGRES is set but UCX_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("skipped: no PostgreSQL to test against (UCX_TEST_POSTGRES_URL)");
+        return;
+    };
+    // A database of its own on the server.
+    let db = format!("cli_{}", std::process::id());
+    let admin = std::process::Command::new("psql")
+        .args([
+            url.as_str(),
+            "-qc",
+            &format!("DROP DATABASE IF EXISTS {db}"),
+        ])
+        .status();
+    if admin.is_err() {
+        panic!("psql is needed to create the test database");
+    }
+    let created = std::process::Command::new("psql")
+        .args([url.as_str(), "-qc", &format!("CREATE DATABASE {db}")])
+        .status()
+        .unwrap();
+    assert!(created.success());
+    let mut parsed = url::Url::parse(&url).unwrap();
+    parsed.set_path(&format!("/{db}"));
+
+    let server = webex(true).await;
+    let d = dir("postgres-store");
+    let file = write_config(&d, &server, "");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "[store]\npath = \"users.db\"",
+        &format!("[store]\nurl = \"{parsed}\"\npassword = \"env:UCX_PG_PASSWORD\""),
+    );
+    std::fs::write(&file, text).unwrap();
+    let run = |args: &[&str]| {
+        ucx(&file)
+            .env("UCX_PG_PASSWORD", "unused-with-trust")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["config", "check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = run(&["run", "--once"]);
+    let t = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success() && t.contains("5 added"),
+        "{t}{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = run(&["run", "--once"]);
+    assert!(String::from_utf8_lossy(&second.stdout).contains("5 unchanged"));
+    let status = String::from_utf8_lossy(&run(&["status"]).stdout).into_owned();
+    assert!(
+        status.contains("(5 records)") && status.contains("Planned"),
+        "{status}"
+    );
+    assert!(
+        !d.join("users.db").exists(),
+        "no SQLite file when a URL is configured"
+    );
+
+    // A password written into the URL is refused, naming the key.
+    let bad = d.join("bad.toml");
+    let mut with_password = parsed.clone();
+    with_password.set_password(Some("hunter2")).unwrap();
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replace(&parsed.to_string(), with_password.as_str()),
+    )
+    .unwrap();
+    let out = ucx(&bad).args(["config", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`store.url` holds a password") && !err.contains("hunter2"),
+        "{err}"
+    );
+}
