@@ -2,15 +2,9 @@
 //! `fixtures/` (compiled in, so the binary needs no checkout), on hyper, so the shipped
 //! binary carries no test framework. The tests' mock servers (`ucx-testkit`) answer the same.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 macro_rules! file {
@@ -49,65 +43,26 @@ pub(crate) enum Api {
     Entra,
 }
 
-/// A running server; it stops when dropped.
-#[derive(Debug)]
-pub(crate) struct Served {
-    uri: String,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Served {
-    /// `http://127.0.0.1:<port>`.
-    pub(crate) fn uri(&self) -> &str {
-        &self.uri
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
+pub(crate) use crate::http_server::Served;
+use crate::http_server::{Answer, Asked};
 
 /// Starts a server answering as `api` on a free loopback port.
 pub(crate) async fn serve(api: Api) -> std::io::Result<Served> {
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-    let uri = format!("http://{}", listener.local_addr()?);
-    let base = uri.clone();
-    let task = tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let base = base.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |req| handle(api, base.clone(), req));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .await;
-            });
-        }
-    });
-    Ok(Served { uri, task })
+    crate::http_server::spawn(listener, move |asked: Asked, base: String| async move {
+        let found = match api {
+            Api::Webex => webex(&asked, &base),
+            Api::Cucm => cucm(&asked),
+            Api::Entra => entra(&asked, &base),
+        };
+        found.unwrap_or_else(|| {
+            Answer::text(
+                500,
+                format!("no fixture for {} {}", asked.method, asked.path),
+            )
+        })
+    })
 }
-
-/// A request as the routes see it.
-struct Asked {
-    method: hyper::Method,
-    path: String,
-    query: Vec<(String, String)>,
-    soap_action: String,
-    body: String,
-}
-
-impl Asked {
-    fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// An answer: status, content type, extra header, body.
-struct Answer(u16, &'static str, Option<(&'static str, String)>, Bytes);
 
 fn json(body: impl Into<String>) -> Answer {
     Answer(
@@ -125,62 +80,6 @@ fn xml(body: &'static str) -> Answer {
         None,
         Bytes::from_static(body.as_bytes()),
     )
-}
-
-async fn handle(
-    api: Api,
-    base: String,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let (parts, body) = req.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let query = parts
-        .uri
-        .query()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default();
-    let asked = Asked {
-        method: parts.method,
-        path: parts.uri.path().to_owned(),
-        query,
-        soap_action: parts
-            .headers
-            .get("soapaction")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned(),
-        body: String::from_utf8_lossy(&body).into_owned(),
-    };
-    let found = match api {
-        Api::Webex => webex(&asked, &base),
-        Api::Cucm => cucm(&asked),
-        Api::Entra => entra(&asked, &base),
-    };
-    let Answer(status, content_type, header, body) = found.unwrap_or_else(|| {
-        Answer(
-            500,
-            "text/plain",
-            None,
-            Bytes::from(format!("no fixture for {} {}", asked.method, asked.path)),
-        )
-    });
-    let mut response = Response::builder()
-        .status(status)
-        .header("content-type", content_type);
-    if let Some((name, value)) = header {
-        response = response.header(name, value);
-    }
-    Ok(response
-        .body(Full::new(body))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
 }
 
 /// The people pages with their avatars on this server.

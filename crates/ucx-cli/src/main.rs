@@ -19,6 +19,8 @@ mod config;
 mod demo;
 mod demo_server;
 mod filter_cmd;
+mod http_server;
+mod service;
 mod sync_cmd;
 
 /// Keep a telephony users database in step with Webex, CUCM and Entra ID.
@@ -76,13 +78,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Warnings (retries, throttling, skipped records) by default; `UCX_LOG=info` adds the time
     // each step takes, `UCX_LOG=debug` every page.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("UCX_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // `UCX_LOG_FORMAT=json`: one JSON object per event (with the source's name in its fields),
+    // for log collectors.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("UCX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("UCX_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        logs.json().flatten_event(true).init();
+    } else {
+        logs.init();
+    }
     let result = match cli.command {
         Command::Demo { db } => demo::run(db),
         Command::Filter(cmd) => filter_cmd::run(cmd),

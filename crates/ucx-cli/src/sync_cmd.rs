@@ -77,6 +77,14 @@ pub(crate) enum SyncCommand {
         /// source failed, 3 when a guard stopped one.
         #[arg(long)]
         once: bool,
+        /// Only this source (a Kubernetes CronJob or systemd timer per source; the store's
+        /// per-source apply lease makes runs of one source on several machines safe).
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// Serve /healthz, /readyz, /metrics (Prometheus) and /status (JSON) on this address
+        /// while running, e.g. 127.0.0.1:9464 (loopback unless you give another address).
+        #[arg(long, value_name = "ADDR", conflicts_with = "once")]
+        listen: Option<String>,
     },
     /// Move the users, snapshot and runs of a source from one id to another in one
     /// transaction, after its id changed (a new `source_id`, a publisher renamed): without it
@@ -319,13 +327,20 @@ async fn run_async(cmd: SyncCommand, path: &Path) -> Result<(), Failure> {
         SyncCommand::MoveSource { from, to, dry_run } => {
             move_source(&loaded, &from, &to, dry_run).await
         }
-        SyncCommand::Run { once: true, .. } => run_once(&loaded).await,
-        SyncCommand::Run { every, .. } => {
+        SyncCommand::Run {
+            once: true, source, ..
+        } => run_once(&loaded, source.as_deref()).await,
+        SyncCommand::Run {
+            every,
+            source,
+            listen,
+            ..
+        } => {
             let every = every
                 .map(|e| parse_interval(&e))
                 .transpose()
                 .map_err(input)?;
-            run_every(&loaded, every).await
+            run_every(&loaded, every, source.as_deref(), listen.as_deref()).await
         }
         SyncCommand::Rules(RulesCommand::Show { source }) => {
             let rules = rule_set(&loaded, &source)?;
@@ -801,11 +816,28 @@ pub(crate) fn parse_interval(text: &str) -> Result<Duration, String> {
 async fn run_pass<'a>(
     sync: &Synchronizer,
     setups: impl IntoIterator<Item = &'a (String, SourceSetup)>,
+    metrics: Option<&crate::service::Metrics>,
 ) -> Result<(), Failure> {
     let mut first_failure = None;
     for (name, setup) in setups {
         let started = std::time::Instant::now();
-        let outcome = match sync.refresh_and_sync(setup, &|_| {}).await {
+        let span = tracing::info_span!("sync", source = %name);
+        let result =
+            tracing::Instrument::instrument(sync.refresh_and_sync(setup, &|_| {}), span).await;
+        if let Some(m) = metrics {
+            match &result {
+                Ok((n, out)) => m.synced(
+                    name,
+                    *n,
+                    &out.plan.counts,
+                    out.applied,
+                    started.elapsed().as_secs_f64(),
+                ),
+                Err(SyncError::Guard { .. }) => m.ran(name, "blocked"),
+                Err(_) => m.ran(name, "failed"),
+            }
+        }
+        let outcome = match result {
             Ok((n, out)) => {
                 let c = out.plan.counts;
                 println!(
@@ -860,10 +892,10 @@ async fn run_pass<'a>(
     first_failure.map_or(Ok(()), Err)
 }
 
-async fn run_once(loaded: &Loaded) -> Result<(), Failure> {
+async fn run_once(loaded: &Loaded, only: Option<&str>) -> Result<(), Failure> {
     let sync = Synchronizer::new(loaded.store().await?);
-    let setups = loaded.setups(None)?;
-    run_pass(&sync, &setups).await.map_err(|f| match f {
+    let setups = loaded.setups(only)?;
+    run_pass(&sync, &setups, None).await.map_err(|f| match f {
         // Already printed.
         Failure::Guard(_) => Failure::Guard(String::new()),
         Failure::Input(_) => Failure::Input(String::new()),
@@ -874,9 +906,29 @@ async fn run_once(loaded: &Loaded) -> Result<(), Failure> {
 
 /// Runs each source on its own `schedule` (`--every` for all of them; 6 h without either):
 /// the sources due are synced in one pass, then the loop sleeps until the next is due.
-async fn run_every(loaded: &Loaded, every: Option<Duration>) -> Result<(), Failure> {
-    let sync = Synchronizer::new(loaded.store().await?);
-    let setups = loaded.setups(None)?;
+async fn run_every(
+    loaded: &Loaded,
+    every: Option<Duration>,
+    only: Option<&str>,
+    listen: Option<&str>,
+) -> Result<(), Failure> {
+    let store = loaded.store().await?;
+    let sync = Synchronizer::new(store.clone());
+    let setups = Arc::new(loaded.setups(only)?);
+    let metrics = Arc::new(crate::service::Metrics::new());
+    let _endpoints = match listen {
+        Some(addr) => {
+            let served = crate::service::listen(addr, metrics.clone(), store, setups.clone())
+                .await
+                .map_err(|e| input(format!("--listen {addr}: {e}")))?;
+            println!(
+                "serving /healthz, /readyz, /metrics, /status at {}",
+                served.uri()
+            );
+            Some(served)
+        }
+        None => None,
+    };
     let intervals: Vec<Duration> = setups
         .iter()
         .map(|(name, _)| {
@@ -899,7 +951,7 @@ async fn run_every(loaded: &Loaded, every: Option<Duration>) -> Result<(), Failu
         let now = tokio::time::Instant::now();
         let due: Vec<usize> = (0..setups.len()).filter(|&i| next[i] <= now).collect();
         // A failed source is reported and retried when it is next due; the loop goes on.
-        let _ = run_pass(&sync, due.iter().map(|&i| &setups[i])).await;
+        let _ = run_pass(&sync, due.iter().map(|&i| &setups[i]), Some(&metrics)).await;
         for &i in &due {
             // Up to 10% of jitter, so many installations do not hit an API at the same minute.
             let jitter = intervals[i].mul_f64(

@@ -879,3 +879,91 @@ async fn a_postgres_store_from_the_configuration() {
         "{err}"
     );
 }
+
+/// `run --listen` serves the health, readiness, metrics and status endpoints while it runs:
+/// after the first pass the metrics count the five adds and the status names the source.
+#[tokio::test(flavor = "multi_thread")]
+async fn run_serves_health_metrics_and_status() {
+    use std::io::BufRead;
+    let server = webex(true).await;
+    let d = dir("run-listen");
+    let file = write_config(
+        &d,
+        &server,
+        "schedule = \"1h\"\nrecording_ids = false\npictures = false",
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ucx-sync"))
+        .arg("--config")
+        .arg(&file)
+        .args(["run", "--listen", "127.0.0.1:0"])
+        .env("WEBEX_TOKEN", "t")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut base = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(at) = line.strip_prefix("serving /healthz, /readyz, /metrics, /status at ") {
+            base = Some(at.to_owned());
+        }
+        if line.starts_with("next run:") {
+            break;
+        }
+    }
+    let base = base.expect("the address it serves at");
+    let get = |p: &str| {
+        let url = format!("{base}{p}");
+        async move {
+            let r = ucx_http::reqwest::get(url).await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(get("/healthz").await, (200, "ok\n".to_owned()));
+    assert_eq!(get("/readyz").await.0, 200);
+    let (code, metrics) = get("/metrics").await;
+    assert_eq!(code, 200);
+    assert!(
+        metrics.contains(r#"ucx_applied_total{source="webex",change="add"} 5"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"ucx_records_read{source="webex"} 5"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("ucx_http_retries_total"), "{metrics}");
+    assert!(metrics.ends_with("# EOF\n"), "{metrics}");
+    let (code, status) = get("/status").await;
+    assert_eq!(code, 200);
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status[0]["name"], "webex");
+    assert_eq!(status[0]["snapshot"]["records"], 5);
+    assert_eq!(status[0]["last_run"]["status"], "applied");
+    assert_eq!(get("/nothing").await.0, 404);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `run --once --source NAME` runs that source alone (one CronJob per source); an unknown
+/// name is a usage error.
+#[tokio::test(flavor = "multi_thread")]
+async fn run_once_for_one_source() {
+    let server = webex(true).await;
+    let d = dir("run-source");
+    let file = write_config(&d, &server, "");
+    let out = ucx(&file)
+        .args(["run", "--once", "--source", "webex"])
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && t.contains("webex: 5 records; 5 added"),
+        "{t}"
+    );
+    let out = ucx(&file)
+        .args(["run", "--once", "--source", "nosuch"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no source named \"nosuch\""));
+}

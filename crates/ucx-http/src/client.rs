@@ -335,6 +335,7 @@ impl HttpClient {
                 error = %error,
                 "retrying"
             );
+            crate::stats::count_retry(wait, server_wait.is_some());
             tokio::time::sleep(wait).await;
         }
     }

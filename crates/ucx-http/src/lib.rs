@@ -41,6 +41,7 @@ mod options;
 pub mod paging;
 mod redact;
 mod retry;
+mod stats;
 mod token;
 
 pub use client::{Call, HttpClient, Response};
@@ -51,6 +52,7 @@ pub use error::{
 pub use options::{ClientOptions, root_url};
 pub use redact::{REDACTED, redact_str, redact_url};
 pub use retry::{RetryPolicy, parse_retry_after, retry_after};
+pub use stats::{TransportStats, transport_stats};
 pub use token::{CurrentToken, FetchedToken, StaticToken, TokenCache, TokenSource};
 
 // Re-exported so connectors and their users name one version.

@@ -734,3 +734,36 @@ async fn a_client_of_the_services_own_sends_and_is_still_retried() {
     let built = client().send(Call::get(url(&server, "/own"))).await;
     assert!(built.is_err(), "{built:?}");
 }
+
+/// The process-wide counters a metrics endpoint reads grow by the retries made and the
+/// waits a server asked for (other tests of this binary add to them too, so only growth by at
+/// least this test's own is checked).
+#[tokio::test]
+async fn retries_and_server_asked_waits_are_counted_for_metrics() {
+    let server = MockServer::start().await;
+    serve_seq(
+        &server,
+        "/counted",
+        vec![
+            mock::too_many_requests("0.2"),
+            ResponseTemplate::new(500),
+            ResponseTemplate::new(200).set_body_string("ok"),
+        ],
+    )
+    .await;
+    let before = ucx_http::transport_stats();
+    client()
+        .send(Call::get(url(&server, "/counted")))
+        .await
+        .unwrap();
+    let after = ucx_http::transport_stats();
+    assert!(
+        after.retries >= before.retries + 2,
+        "{before:?} → {after:?}"
+    );
+    assert!(after.throttled > before.throttled, "{before:?} → {after:?}");
+    assert!(
+        after.throttled_wait >= before.throttled_wait + Duration::from_millis(150),
+        "{before:?} → {after:?}"
+    );
+}
