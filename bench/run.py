@@ -56,6 +56,20 @@ client_secret = "env:BENCH_SECRET"
 
 # Source keys from --set, added to every source section.
 EXTRA_KEYS = []
+# --postgres: the server each run gets a fresh database on, instead of a SQLite file.
+POSTGRES = []
+
+
+def store_section(label):
+    """The [store] keys of a run: a SQLite file, or a fresh PostgreSQL database."""
+    if not POSTGRES:
+        return 'path = "users.db"'
+    admin = POSTGRES[0]
+    db = f"bench_{label}".replace("-", "_")
+    for sql in (f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}"):
+        subprocess.run(["psql", admin, "-qc", sql], check=True)
+    base = admin.rsplit("/", 1)[0]
+    return f'url = "{base}/{db}"'
 
 
 def source_section(name, uri):
@@ -171,7 +185,7 @@ def ucx_runs(name, gen, work, users):
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
     (d / "ucx-sync.toml").write_text(
-        f'[store]\npath = "users.db"\n\n[[sources]]\nname = "{name}"\n'
+        f'[store]\n{store_section(f"{name}_{users}")}\n\n[[sources]]\nname = "{name}"\n'
         + source_section(name, uri))
     env = dict(os.environ, BENCH_SECRET="bench-secret", UCX_LOG="info")
     cmd = [RELEASE / "ucx-sync", "--config", d / "ucx-sync.toml", "run", "--once"]
@@ -245,10 +259,14 @@ def main():
                     help="no Webex location has a routing prefix (ESN off)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a source key added to every source section (TOML), e.g. read_concurrency=1")
+    ap.add_argument("--postgres", metavar="URL",
+                    help="store in PostgreSQL: a fresh database per run on this server (an admin URL)")
     ap.add_argument("--work", default=None, help="working directory (default: a temporary one)")
     ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args()
     EXTRA_KEYS.extend(args.set)
+    if args.postgres:
+        POSTGRES.append(args.postgres)
 
     build()
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="ucx-bench-"))
