@@ -11,12 +11,9 @@ use sqlx_core::row::Row;
 use sqlx_postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use ucx_sync_core::{
     Fields, ImageFormat, ObjectKind, PictureChanges, PictureIndex, PictureMeta, Plan, RunRecord,
-    RunStatus, RunStore, Snapshot, SnapshotState, SnapshotStore, SourceId, SourceRecord,
-    StoreError, SyncKey, User, UserId, UserStore, UsersStore,
+    RunStatus, RunStore, Snapshot, SnapshotState, SnapshotStore, SourceId, StoreError, SyncKey,
+    User, UserId, UserStore, UsersStore,
 };
-
-/// Records per snapshot chunk, as in the SQLite store.
-const CHUNK: usize = 1000;
 
 /// How long an apply lease lasts unless released: a worker that died mid-apply loses the
 /// source after this, and another worker takes it over.
@@ -591,14 +588,7 @@ struct Encoded {
 fn encode(snapshot: Snapshot) -> Result<Encoded, StoreError> {
     let mut header = snapshot;
     let records = std::mem::take(&mut header.records);
-    let chunks = records
-        .chunks(CHUNK)
-        .map(|chunk| {
-            serde_json::to_vec(chunk)
-                .map(|json| lz4_flex::compress_prepend_size(&json))
-                .map_err(|e| backend("write the snapshot", e))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let chunks = ucx_sync_core::encode_chunks(&records)?;
     Ok(Encoded {
         source: header.source.as_str().to_owned(),
         header: serde_json::to_string(&header).map_err(|e| backend("write the snapshot", e))?,
@@ -755,13 +745,7 @@ impl SnapshotStore for PostgresStore {
         tokio::task::spawn_blocking(move || {
             let mut snapshot: Snapshot =
                 serde_json::from_str(&header).map_err(|e| backend("read the snapshot", e))?;
-            for blob in &blobs {
-                let json = lz4_flex::decompress_size_prepended(blob)
-                    .map_err(|e| backend("read the snapshot", e))?;
-                let records: Vec<SourceRecord> =
-                    serde_json::from_slice(&json).map_err(|e| backend("read the snapshot", e))?;
-                snapshot.records.extend(records);
-            }
+            snapshot.records = ucx_sync_core::decode_chunks(&blobs)?;
             Ok(Some(snapshot))
         })
         .await

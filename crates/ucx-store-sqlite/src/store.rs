@@ -9,15 +9,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use ucx_sync_core::{
     Fields, ImageFormat, ObjectKind, PictureChanges, PictureIndex, PictureMeta, Plan, RunRecord,
-    RunStatus, RunStore, Snapshot, SnapshotState, SnapshotStore, SourceId, SourceRecord,
-    StoreError, SyncKey, User, UserId, UserStore, UsersStore,
+    RunStatus, RunStore, Snapshot, SnapshotState, SnapshotStore, SourceId, StoreError, SyncKey,
+    User, UserId, UserStore, UsersStore,
 };
 
 use crate::schema::migrate;
 
-/// Records per row of `snapshot_chunks`: about 1 MB of JSON for Webex people, small enough to
-/// stay far below SQLite's limits and large enough that rows cost nothing next to the data.
-const SNAPSHOT_CHUNK: usize = 1000;
+use ucx_sync_core::SNAPSHOT_CHUNK;
 
 /// Column `i` of `r` as borrowed text (NULL: `None`).
 fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> Result<Option<&'r str>, StoreError> {
@@ -835,7 +833,9 @@ impl SnapshotStore for SqliteStore {
             let mut snapshot: Snapshot =
                 serde_json::from_str(&data).map_err(|e| backend("read the snapshot", e))?;
             // A snapshot written before chunks (schema 1) holds its records in `data`.
-            snapshot.records.extend(decode_chunks(&blobs)?);
+            snapshot
+                .records
+                .extend(ucx_sync_core::decode_chunks(&blobs)?);
             Ok(Some(snapshot))
         })
         .await
@@ -992,48 +992,4 @@ fn write_snapshot(
             )
             .map_err(|e| backend("store the snapshot", e))?;
     tx.commit().map_err(|e| backend("store the snapshot", e))
-}
-
-/// The records of compressed snapshot chunks, in order, decoded on up to all cores.
-fn decode_chunks(blobs: &[Vec<u8>]) -> Result<Vec<SourceRecord>, StoreError> {
-    fn decode(blob: &[u8]) -> Result<Vec<SourceRecord>, StoreError> {
-        let json = lz4_flex::decompress_size_prepended(blob)
-            .map_err(|e| backend("read the snapshot", e))?;
-        serde_json::from_slice(&json).map_err(|e| backend("read the snapshot", e))
-    }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(blobs.len())
-        .max(1);
-    let per = blobs.len().div_ceil(threads).max(1);
-    let parts: Vec<Result<Vec<SourceRecord>, StoreError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = blobs
-            .chunks(per)
-            .map(|group| {
-                scope.spawn(move || {
-                    let mut out = Vec::with_capacity(group.len() * SNAPSHOT_CHUNK);
-                    for blob in group {
-                        out.extend(decode(blob)?);
-                    }
-                    Ok(out)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(backend(
-                        "read the snapshot",
-                        std::io::Error::other("a decoding thread failed"),
-                    ))
-                })
-            })
-            .collect()
-    });
-    let mut records = Vec::with_capacity(blobs.len() * SNAPSHOT_CHUNK);
-    for part in parts {
-        records.extend(part?);
-    }
-    Ok(records)
 }

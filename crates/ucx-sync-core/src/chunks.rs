@@ -1,0 +1,84 @@
+//! The stored form of a snapshot's records, shared by the SQLite and PostgreSQL stores: chunks
+//! of [`SNAPSHOT_CHUNK`] records, each LZ4-compressed JSON. One value per snapshot would
+//! outgrow SQLite's 1 GB string limit near a million Webex users and cost a copy of the whole
+//! snapshot in memory; chunks are written and read one by one, and decoded on every core.
+
+use crate::record::SourceRecord;
+use crate::store::StoreError;
+
+/// Records per chunk.
+pub const SNAPSHOT_CHUNK: usize = 1000;
+
+fn failed(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend {
+        message: format!("{what}: {e}"),
+        source: Some(Box::new(e)),
+    }
+}
+
+/// `records` as compressed chunks, in order.
+pub fn encode_chunks(records: &[SourceRecord]) -> Result<Vec<Vec<u8>>, StoreError> {
+    records
+        .chunks(SNAPSHOT_CHUNK)
+        .map(|chunk| {
+            serde_json::to_vec(chunk)
+                .map(|json| lz4_flex::compress_prepend_size(&json))
+                .map_err(|e| failed("write the snapshot", e))
+        })
+        .collect()
+}
+
+/// The records of compressed chunks, in order, decoded on up to all cores.
+///
+/// ```
+/// use ucx_sync_core::{ObjectKind, SourceRecord, decode_chunks, encode_chunks};
+/// let records: Vec<_> = (0..2500)
+///     .map(|i| SourceRecord::new(ObjectKind::User, format!("u{i}@example.com")))
+///     .collect();
+/// let chunks = encode_chunks(&records).unwrap();
+/// assert_eq!(chunks.len(), 3);
+/// assert_eq!(decode_chunks(&chunks).unwrap(), records);
+/// assert!(decode_chunks(&[b"not lz4".to_vec()]).is_err());
+/// ```
+pub fn decode_chunks(blobs: &[Vec<u8>]) -> Result<Vec<SourceRecord>, StoreError> {
+    fn decode(blob: &[u8]) -> Result<Vec<SourceRecord>, StoreError> {
+        let json = lz4_flex::decompress_size_prepended(blob)
+            .map_err(|e| failed("read the snapshot", e))?;
+        serde_json::from_slice(&json).map_err(|e| failed("read the snapshot", e))
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(blobs.len())
+        .max(1);
+    let per = blobs.len().div_ceil(threads).max(1);
+    let parts: Vec<Result<Vec<SourceRecord>, StoreError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = blobs
+            .chunks(per)
+            .map(|group| {
+                scope.spawn(move || {
+                    let mut out = Vec::with_capacity(group.len() * SNAPSHOT_CHUNK);
+                    for blob in group {
+                        out.extend(decode(blob)?);
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(failed(
+                        "read the snapshot",
+                        std::io::Error::other("a decoding thread failed"),
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut records = Vec::with_capacity(blobs.len() * SNAPSHOT_CHUNK);
+    for part in parts {
+        records.extend(part?);
+    }
+    Ok(records)
+}
