@@ -252,6 +252,26 @@ impl Columns {
     }
 }
 
+/// A user from its row (`id, kind, owner, key, stable_id, fields::text`).
+fn user_of(r: &sqlx_postgres::PgRow) -> Result<User, StoreError> {
+    let fail = |e| backend("read users", e);
+    let kind: String = r.try_get(1).map_err(fail)?;
+    let fields: String = r.try_get(5).map_err(fail)?;
+    Ok(User {
+        id: UserId(r.try_get::<i64, _>(0).map_err(fail)? as u64),
+        kind: kind
+            .parse::<ObjectKind>()
+            .map_err(|e| backend("read a user's kind", e))?,
+        owner: r
+            .try_get::<Option<String>, _>(2)
+            .map_err(fail)?
+            .map(SourceId::new),
+        key: SyncKey::new(r.try_get::<String, _>(3).map_err(fail)?),
+        stable_id: r.try_get(4).map_err(fail)?,
+        fields: fields_of(&fields)?,
+    })
+}
+
 fn fields_of(json: &str) -> Result<Fields, StoreError> {
     serde_json::from_str(json).map_err(|e| backend("read a user's fields", e))
 }
@@ -423,31 +443,17 @@ fn image_format(s: &str) -> Result<ImageFormat, StoreError> {
 #[async_trait]
 impl UsersStore for PostgresStore {
     async fn users(&self) -> Result<Vec<User>, StoreError> {
-        let fail = |e| backend("read users", e);
         let rows =
             query("SELECT id, kind, owner, key, stable_id, fields::text FROM users ORDER BY id")
                 .fetch_all(&self.pool)
                 .await
-                .map_err(fail)?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.try_get(1).map_err(fail)?;
-                let fields: String = r.try_get(5).map_err(fail)?;
-                Ok(User {
-                    id: UserId(r.try_get::<i64, _>(0).map_err(fail)? as u64),
-                    kind: kind
-                        .parse::<ObjectKind>()
-                        .map_err(|e| backend("read a user's kind", e))?,
-                    owner: r
-                        .try_get::<Option<String>, _>(2)
-                        .map_err(fail)?
-                        .map(SourceId::new),
-                    key: SyncKey::new(r.try_get::<String, _>(3).map_err(fail)?),
-                    stable_id: r.try_get(4).map_err(fail)?,
-                    fields: fields_of(&fields)?,
-                })
-            })
-            .collect()
+                .map_err(|e| backend("read users", e))?;
+        // A plan reads every user: their fields are parsed on every core, off the async threads.
+        tokio::task::spawn_blocking(move || {
+            ucx_sync_core::on_every_core(&rows, |group| group.iter().map(user_of).collect())
+        })
+        .await
+        .map_err(|e| backend("store task", e))?
     }
 
     async fn apply(&self, plan: &Plan) -> Result<(), StoreError> {

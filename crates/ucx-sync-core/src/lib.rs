@@ -25,7 +25,7 @@ pub use adapter::{
 /// The attribute the traits are written with, for implementing them with the matching version.
 pub use async_trait::async_trait;
 pub use attributes::{AttributeKey, Attributes};
-pub use chunks::{SNAPSHOT_CHUNK, decode_chunks, encode_chunks};
+pub use chunks::{SNAPSHOT_CHUNK, decode_chunks, encode_chunks, on_every_core};
 pub use diff::{DiffOptions, RenameMode, UniqueRule, diff};
 pub use error::{ConfigError, ErrorKind, SourceError};
 pub use fields::{FieldName, Fields, FieldsBuilder};
