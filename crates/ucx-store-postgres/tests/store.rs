@@ -36,6 +36,11 @@ static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh schema of its own on the server, and the options that use it.
 async fn fresh_schema(url: &str) -> PgConnectOptions {
+    fresh_named_schema(url).await.0
+}
+
+/// [`fresh_schema`], with the schema's name.
+async fn fresh_named_schema(url: &str) -> (PgConnectOptions, String) {
     let schema = format!(
         "t{}_{}_{}",
         std::process::id(),
@@ -52,9 +57,10 @@ async fn fresh_schema(url: &str) -> PgConnectOptions {
         .await
         .unwrap();
     admin.close().await;
-    PgConnectOptions::from_str(url)
+    let options = PgConnectOptions::from_str(url)
         .unwrap()
-        .options([("search_path", schema.as_str())])
+        .options([("search_path", schema.as_str())]);
+    (options, schema)
 }
 
 async fn store_in(options: PgConnectOptions) -> PostgresStore {
@@ -209,4 +215,70 @@ async fn a_large_plan_applies_whole_or_not_at_all() {
             .filter(|u| u.key.as_str().starts_with('u'))
             .all(|u| u.fields.get_str("display_name") == Some("New"))
     );
+}
+
+/// The options of the schema `UCX_CHILD_PG_SCHEMA` on the test server.
+fn child_options() -> Option<PgConnectOptions> {
+    let schema = std::env::var("UCX_CHILD_PG_SCHEMA").ok()?;
+    let url = std::env::var("UCX_TEST_POSTGRES_URL").ok()?;
+    Some(
+        PgConnectOptions::from_str(&url)
+            .unwrap()
+            .options([("search_path", schema.as_str())]),
+    )
+}
+
+/// Run as a worker process by `a_worker_killed_mid_apply_leaves_before_or_after`: applies
+/// plans that flip the users between two states, forever, until killed.
+#[test]
+#[ignore = "a worker process that a_worker_killed_mid_apply_leaves_before_or_after starts and kills"]
+fn worker_flips_forever() {
+    let options = child_options().expect("started by the parent test");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // Killed mid-apply, this worker leaves its lease behind; a short one lets the next
+        // worker take it over at once.
+        let store = store_in(options).await.with_lease(Duration::from_millis(1));
+        loop {
+            let users = store.users().await.unwrap();
+            store.apply(&store::flip_plan(&users)).await.unwrap();
+        }
+    });
+}
+
+/// A worker killed at any moment of an apply leaves the users before or after the plan,
+/// never between, and the next worker takes the source over and goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_mid_apply_leaves_before_or_after() {
+    let Some(url) = server() else { return };
+    let (options, schema) = fresh_named_schema(&url).await;
+    let store = store_in(options).await;
+    store.import_users(store::flip_start()).await.unwrap();
+    let mut seen = [0usize; 2];
+    for round in 0..8u64 {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "worker_flips_forever",
+                "--ignored",
+                "--test-threads=1",
+            ])
+            .env("UCX_CHILD_PG_SCHEMA", &schema)
+            .env("UCX_TEST_POSTGRES_URL", &url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Different moments of the cycle each round.
+        tokio::time::sleep(Duration::from_millis(400 + round * 97 % 400)).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let users = store.users().await.unwrap();
+        match store::flip_state(&users) {
+            Ok(state) => seen[state] += 1,
+            Err(e) => panic!("round {round}: {e}"),
+        }
+    }
+    eprintln!("kills that found the users before/after a flip: {seen:?}");
+    assert!(seen[1] > 0, "no worker got as far as an apply: {seen:?}");
 }

@@ -210,8 +210,6 @@ fn set_lock_since(path: &std::path::Path, since: chrono::DateTime<chrono::Utc>) 
     .unwrap();
 }
 
-const BASE: usize = 2_000;
-
 /// Run as a child process by `a_kill_mid_apply_leaves_before_or_after`: applies plans that
 /// flip the database between two states, forever, until killed.
 #[test]
@@ -226,30 +224,9 @@ fn child_flips_forever() {
         let store = SqliteStore::open(db)
             .unwrap()
             .with_lock_lease(Duration::from_millis(1));
-        let s = src();
         loop {
             let users = store.users().await.unwrap();
-            let flipped = users.len() > BASE;
-            // State A: BASE users with state=a. State B: BASE users with state=b, plus BASE more.
-            let n = if flipped { BASE } else { 2 * BASE };
-            let state = if flipped { "a" } else { "b" };
-            let wanted: Vec<Desired> = (0..n)
-                .map(|i| {
-                    want(
-                        &format!("u{i}@x.com"),
-                        &[("state", state), ("pad", &"x".repeat(200))],
-                        &[],
-                    )
-                })
-                .collect();
-            let p = diff(
-                &s,
-                &users,
-                wanted.into_iter().map(Ok),
-                true,
-                &DiffOptions::default(),
-            );
-            store.apply(&p).await.unwrap();
+            store.apply(&store::flip_plan(&users)).await.unwrap();
         }
     });
 }
@@ -259,16 +236,7 @@ async fn a_kill_mid_apply_leaves_before_or_after() {
     let path = temp_db("crash");
     {
         let store = SqliteStore::open(&path).unwrap();
-        let users: Vec<User> = (0..BASE)
-            .map(|i| {
-                user(
-                    i as u64 + 1,
-                    Some(&src()),
-                    &format!("u{i}@x.com"),
-                    &[("state", "a"), ("pad", &"x".repeat(200))],
-                )
-            })
-            .collect();
+        let users = store::flip_start();
         store.import_users(users).await.unwrap();
     }
     let mut seen = [0usize; 2];
@@ -292,21 +260,9 @@ async fn a_kill_mid_apply_leaves_before_or_after() {
         let store = SqliteStore::open(&path).unwrap();
         store.integrity_check().await.unwrap();
         let users = store.users().await.unwrap();
-        let states: std::collections::BTreeSet<_> = users
-            .iter()
-            .map(|u| u.fields.get_str("state").unwrap().to_owned())
-            .collect();
-        match (
-            users.len(),
-            states
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .as_slice(),
-        ) {
-            (n, ["a"]) if n == BASE => seen[0] += 1,
-            (n, ["b"]) if n == 2 * BASE => seen[1] += 1,
-            (n, s) => panic!("round {round}: {n} users in states {s:?}: a partial apply"),
+        match store::flip_state(&users) {
+            Ok(state) => seen[state] += 1,
+            Err(e) => panic!("round {round}: {e}"),
         }
         // The killed child's lease expires at once, so the next child's apply takes it over.
     }

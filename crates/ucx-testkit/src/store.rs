@@ -415,6 +415,60 @@ pub async fn a_source_moves_to_a_new_id_whole(f: &dyn StoreFactory) -> Result<()
     )
 }
 
+/// Users per state of the kill-mid-apply tests: state A is `FLIP_BASE` users with
+/// `state=a`, state B is `FLIP_BASE` users with `state=b` plus `FLIP_BASE` more.
+pub const FLIP_BASE: usize = 2_000;
+
+/// The users of state A, for a store to start from.
+pub fn flip_start() -> Vec<User> {
+    (0..FLIP_BASE)
+        .map(|i| {
+            user(
+                i as u64 + 1,
+                Some(&source()),
+                &format!("u{i}@x.com"),
+                &[("state", "a"), ("pad", &"x".repeat(200))],
+            )
+        })
+        .collect()
+}
+
+/// The plan that takes `users` from one state to the other (A to B, B to A): thousands of
+/// adds or deletes and updates, so that a process killed at a random moment is often in the
+/// middle of applying it.
+pub fn flip_plan(users: &[User]) -> Plan {
+    let flipped = users.len() > FLIP_BASE;
+    let n = if flipped { FLIP_BASE } else { 2 * FLIP_BASE };
+    let state = if flipped { "a" } else { "b" };
+    let pad = "x".repeat(200);
+    let wanted: Vec<Desired> = (0..n)
+        .map(|i| {
+            want(
+                &format!("u{i}@x.com"),
+                &[("state", state), ("pad", &pad)],
+                &[],
+            )
+        })
+        .collect();
+    plan(users, wanted)
+}
+
+/// Which state `users` are in (0 for A, 1 for B), or what is wrong: a partial apply.
+pub fn flip_state(users: &[User]) -> Result<usize, String> {
+    let states: std::collections::BTreeSet<&str> = users
+        .iter()
+        .map(|u| u.fields.get_str("state").unwrap_or("?"))
+        .collect();
+    match (
+        users.len(),
+        states.into_iter().collect::<Vec<_>>().as_slice(),
+    ) {
+        (n, ["a"]) if n == FLIP_BASE => Ok(0),
+        (n, ["b"]) if n == 2 * FLIP_BASE => Ok(1),
+        (n, s) => Err(format!("{n} users in states {s:?}: a partial apply")),
+    }
+}
+
 /// Runs every check and reports all failures together.
 pub async fn run_all(f: &dyn StoreFactory) -> Result<(), String> {
     let results = [
