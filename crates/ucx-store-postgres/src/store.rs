@@ -21,13 +21,6 @@ pub const DEFAULT_LOCK_LEASE: Duration = Duration::from_secs(15 * 60);
 
 type Tx = sqlx_core::transaction::Transaction<'static, Postgres>;
 
-fn backend(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Backend {
-        message: format!("{what}: {e}"),
-        source: Some(Box::new(e)),
-    }
-}
-
 fn stale(reason: String) -> StoreError {
     StoreError::Stale { reason }
 }
@@ -40,7 +33,7 @@ fn write_error(e: sqlx_core::Error) -> StoreError {
     if unique {
         key_taken(&e)
     } else {
-        backend("apply", e)
+        StoreError::backend("apply", e)
     }
 }
 
@@ -97,7 +90,7 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await
-            .map_err(|e| backend("connect to PostgreSQL", e))?;
+            .map_err(|e| StoreError::backend("connect to PostgreSQL", e))?;
         Self::from_pool(pool).await
     }
 
@@ -105,10 +98,10 @@ impl PostgresStore {
     pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
         crate::migrations::migrator()
             .await
-            .map_err(|e| backend("read the migrations", e))?
+            .map_err(|e| StoreError::backend("read the migrations", e))?
             .run(&pool)
             .await
-            .map_err(|e| backend("migrate the schema", e))?;
+            .map_err(|e| StoreError::backend("migrate the schema", e))?;
         Ok(Self {
             pool,
             holder: format!(
@@ -134,7 +127,7 @@ impl PostgresStore {
 
     /// Adds `users` as they are, ids included (a migration from another store, a test).
     pub async fn import_users(&self, users: Vec<User>) -> Result<(), StoreError> {
-        let fail = |e| backend("import users", e);
+        let fail = |e| StoreError::backend("import users", e);
         let mut tx = self.pool.begin().await.map_err(fail)?;
         let mut cols = Columns::default();
         let mut ids = Vec::with_capacity(users.len());
@@ -173,7 +166,7 @@ impl PostgresStore {
     /// Takes the apply lease of `source`, as its own committed step: refused while another
     /// holder's lease runs, taken over once it has expired.
     async fn lock(&self, source: &str) -> Result<(), StoreError> {
-        let fail = |e| backend("take the apply lock", e);
+        let fail = |e| StoreError::backend("take the apply lock", e);
         let now = Utc::now();
         let until = now + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::MAX);
         let taken = query(
@@ -219,7 +212,7 @@ impl PostgresStore {
             .execute(&self.pool)
             .await
             .map(|_| ())
-            .map_err(|e| backend("release the apply lock", e))
+            .map_err(|e| StoreError::backend("release the apply lock", e))
     }
 }
 
@@ -246,22 +239,24 @@ impl Columns {
         self.owner.push(owner.map(str::to_owned));
         self.key.push(key.to_owned());
         self.stable_id.push(stable_id.map(str::to_owned));
-        self.fields
-            .push(serde_json::to_string(fields).map_err(|e| backend("write a user's fields", e))?);
+        self.fields.push(
+            serde_json::to_string(fields)
+                .map_err(|e| StoreError::backend("write a user's fields", e))?,
+        );
         Ok(())
     }
 }
 
 /// A user from its row (`id, kind, owner, key, stable_id, fields::text`).
 fn user_of(r: &sqlx_postgres::PgRow) -> Result<User, StoreError> {
-    let fail = |e| backend("read users", e);
+    let fail = |e| StoreError::backend("read users", e);
     let kind: String = r.try_get(1).map_err(fail)?;
     let fields: String = r.try_get(5).map_err(fail)?;
     Ok(User {
         id: UserId(r.try_get::<i64, _>(0).map_err(fail)? as u64),
         kind: kind
             .parse::<ObjectKind>()
-            .map_err(|e| backend("read a user's kind", e))?,
+            .map_err(|e| StoreError::backend("read a user's kind", e))?,
         owner: r
             .try_get::<Option<String>, _>(2)
             .map_err(fail)?
@@ -273,13 +268,13 @@ fn user_of(r: &sqlx_postgres::PgRow) -> Result<User, StoreError> {
 }
 
 fn fields_of(json: &str) -> Result<Fields, StoreError> {
-    serde_json::from_str(json).map_err(|e| backend("read a user's fields", e))
+    serde_json::from_str(json).map_err(|e| StoreError::backend("read a user's fields", e))
 }
 
 /// The plan's steps inside `tx`, each checked against the users as they are.
 async fn apply_in(tx: &mut Tx, plan: &Plan) -> Result<(), StoreError> {
     let source = plan.source.as_str();
-    let db = |e| backend("apply", e);
+    let db = |e| StoreError::backend("apply", e);
 
     let removals: Vec<(UserId, &SyncKey)> = plan.removals().collect();
     if !removals.is_empty() {
@@ -431,13 +426,10 @@ async fn apply_in(tx: &mut Tx, plan: &Plan) -> Result<(), StoreError> {
 }
 
 fn image_format(s: &str) -> Result<ImageFormat, StoreError> {
-    [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::Bmp]
-        .into_iter()
-        .find(|f| f.as_str() == s)
-        .ok_or_else(|| StoreError::Backend {
-            message: format!("a stored picture has an unknown format {s:?}"),
-            source: None,
-        })
+    ImageFormat::from_name(s).ok_or_else(|| StoreError::Backend {
+        message: format!("a stored picture has the unknown format {s:?}"),
+        source: None,
+    })
 }
 
 #[async_trait]
@@ -447,13 +439,13 @@ impl UsersStore for PostgresStore {
             query("SELECT id, kind, owner, key, stable_id, fields::text FROM users ORDER BY id")
                 .fetch_all(&self.pool)
                 .await
-                .map_err(|e| backend("read users", e))?;
+                .map_err(|e| StoreError::backend("read users", e))?;
         // A plan reads every user: their fields are parsed on every core, off the async threads.
         tokio::task::spawn_blocking(move || {
             ucx_sync_core::on_every_core(&rows, |group| group.iter().map(user_of).collect())
         })
         .await
-        .map_err(|e| backend("store task", e))?
+        .map_err(|e| StoreError::backend("store task", e))?
     }
 
     async fn apply(&self, plan: &Plan) -> Result<(), StoreError> {
@@ -464,9 +456,11 @@ impl UsersStore for PostgresStore {
                 .pool
                 .begin()
                 .await
-                .map_err(|e| backend("begin apply", e))?;
+                .map_err(|e| StoreError::backend("begin apply", e))?;
             apply_in(&mut tx, plan).await?;
-            tx.commit().await.map_err(|e| backend("commit apply", e))
+            tx.commit()
+                .await
+                .map_err(|e| StoreError::backend("commit apply", e))
         }
         .await;
         let released = self.unlock(source).await;
@@ -474,7 +468,7 @@ impl UsersStore for PostgresStore {
     }
 
     async fn picture_index(&self, source: &SourceId) -> Result<PictureIndex, StoreError> {
-        let fail = |e| backend("read pictures", e);
+        let fail = |e| StoreError::backend("read pictures", e);
         let rows = query(
             "SELECT p.user_id, p.reference, p.format, p.etag, p.sha256, p.size
              FROM pictures p JOIN users u ON u.id = p.user_id WHERE u.owner = $1",
@@ -504,7 +498,7 @@ impl UsersStore for PostgresStore {
         &self,
         source: &SourceId,
     ) -> Result<Vec<(UserId, SyncKey, Option<String>)>, StoreError> {
-        let fail = |e| backend("read picture references", e);
+        let fail = |e| StoreError::backend("read picture references", e);
         // Only the one field: a pass over 100,000 users does not parse 100,000 field sets.
         let rows = query("SELECT id, key, fields->>'picture' FROM users WHERE owner = $1")
             .bind(source.as_str())
@@ -523,7 +517,7 @@ impl UsersStore for PostgresStore {
     }
 
     async fn apply_pictures(&self, changes: &PictureChanges) -> Result<(), StoreError> {
-        let fail = |e| backend("store pictures", e);
+        let fail = |e| StoreError::backend("store pictures", e);
         let mut tx = self.pool.begin().await.map_err(fail)?;
         let removed: Vec<i64> = changes.remove.iter().map(|id| id.0 as i64).collect();
         if !removed.is_empty() {
@@ -557,7 +551,7 @@ impl UsersStore for PostgresStore {
     }
 
     async fn picture(&self, user: UserId) -> Result<Option<(PictureMeta, Bytes)>, StoreError> {
-        let fail = |e| backend("read a picture", e);
+        let fail = |e| StoreError::backend("read a picture", e);
         let row = query(
             "SELECT reference, format, etag, sha256, size, bytes FROM pictures WHERE user_id = $1",
         )
@@ -597,7 +591,8 @@ fn encode(snapshot: Snapshot) -> Result<Encoded, StoreError> {
     let chunks = ucx_sync_core::encode_chunks(&records)?;
     Ok(Encoded {
         source: header.source.as_str().to_owned(),
-        header: serde_json::to_string(&header).map_err(|e| backend("write the snapshot", e))?,
+        header: serde_json::to_string(&header)
+            .map_err(|e| StoreError::backend("write the snapshot", e))?,
         chunks,
         records: records.len() as i64,
         cursor: header.cursor.as_ref().map(|c| c.0.clone()),
@@ -606,7 +601,7 @@ fn encode(snapshot: Snapshot) -> Result<Encoded, StoreError> {
 
 /// Replaces the stored snapshot of `e.source` with `e`, inside `tx`.
 async fn write_snapshot(tx: &mut Tx, e: Encoded, at: DateTime<Utc>) -> Result<(), StoreError> {
-    let fail = |err| backend("store the snapshot", err);
+    let fail = |err| StoreError::backend("store the snapshot", err);
     query("DELETE FROM snapshot_chunks WHERE source = $1")
         .bind(&e.source)
         .execute(&mut **tx)
@@ -656,7 +651,7 @@ fn header_times(header: &str) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) 
 #[async_trait]
 impl SnapshotStore for PostgresStore {
     async fn snapshot_state(&self, source: &SourceId) -> Result<SnapshotState, StoreError> {
-        let fail = |e| backend("read the snapshot state", e);
+        let fail = |e| StoreError::backend("read the snapshot state", e);
         let row = query(
             "SELECT updated_at, refreshing_since, complete, records, cursor, header
              FROM snapshots WHERE source = $1",
@@ -694,7 +689,7 @@ impl SnapshotStore for PostgresStore {
         .execute(&self.pool)
         .await
         .map(|_| ())
-        .map_err(|e| backend("mark the refresh", e))
+        .map_err(|e| StoreError::backend("mark the refresh", e))
     }
 
     async fn finish_refresh(
@@ -708,8 +703,8 @@ impl SnapshotStore for PostgresStore {
         // Encoding a million records is CPU work: off the async threads.
         let encoded = tokio::task::spawn_blocking(move || encode(snapshot))
             .await
-            .map_err(|e| backend("store task", e))??;
-        let fail = |e| backend("store the snapshot", e);
+            .map_err(|e| StoreError::backend("store task", e))??;
+        let fail = |e| StoreError::backend("store the snapshot", e);
         let mut tx = self.pool.begin().await.map_err(fail)?;
         write_snapshot(&mut tx, encoded, at).await?;
         tx.commit().await.map_err(fail)
@@ -721,11 +716,11 @@ impl SnapshotStore for PostgresStore {
             .execute(&self.pool)
             .await
             .map(|_| ())
-            .map_err(|e| backend("end the refresh", e))
+            .map_err(|e| StoreError::backend("end the refresh", e))
     }
 
     async fn snapshot(&self, source: &SourceId) -> Result<Option<Snapshot>, StoreError> {
-        let fail = |e| backend("read the snapshot", e);
+        let fail = |e| StoreError::backend("read the snapshot", e);
         let header: Option<Option<String>> =
             query("SELECT header FROM snapshots WHERE source = $1")
                 .bind(source.as_str())
@@ -749,13 +744,13 @@ impl SnapshotStore for PostgresStore {
                 .collect::<Result<_, _>>()
                 .map_err(fail)?;
         tokio::task::spawn_blocking(move || {
-            let mut snapshot: Snapshot =
-                serde_json::from_str(&header).map_err(|e| backend("read the snapshot", e))?;
+            let mut snapshot: Snapshot = serde_json::from_str(&header)
+                .map_err(|e| StoreError::backend("read the snapshot", e))?;
             snapshot.records = ucx_sync_core::decode_chunks(&blobs)?;
             Ok(Some(snapshot))
         })
         .await
-        .map_err(|e| backend("store task", e))?
+        .map_err(|e| StoreError::backend("store task", e))?
     }
 
     async fn finish_unchanged_refresh(
@@ -766,8 +761,8 @@ impl SnapshotStore for PostgresStore {
     ) -> Result<(), StoreError> {
         let encoded = tokio::task::spawn_blocking(move || encode(snapshot))
             .await
-            .map_err(|e| backend("store task", e))??;
-        let fail = |e| backend("store the snapshot", e);
+            .map_err(|e| StoreError::backend("store task", e))??;
+        let fail = |e| StoreError::backend("store the snapshot", e);
         let mut tx = self.pool.begin().await.map_err(fail)?;
         let stored = query(
             "SELECT header, records FROM snapshots WHERE source = $1 AND complete FOR UPDATE",
@@ -817,7 +812,8 @@ fn status_name(status: RunStatus) -> String {
 #[async_trait]
 impl RunStore for PostgresStore {
     async fn record_run(&self, run: &RunRecord) -> Result<(), StoreError> {
-        let counts = serde_json::to_string(&run.counts).map_err(|e| backend("write a run", e))?;
+        let counts = serde_json::to_string(&run.counts)
+            .map_err(|e| StoreError::backend("write a run", e))?;
         query(
             "INSERT INTO runs (source, started, finished, status, counts, error)
              VALUES ($1, $2, $3, $4, $5::jsonb, $6)
@@ -833,11 +829,11 @@ impl RunStore for PostgresStore {
         .execute(&self.pool)
         .await
         .map(|_| ())
-        .map_err(|e| backend("write a run", e))
+        .map_err(|e| StoreError::backend("write a run", e))
     }
 
     async fn runs(&self, source: &SourceId, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
-        let fail = |e| backend("read runs", e);
+        let fail = |e| StoreError::backend("read runs", e);
         let rows = query(
             "SELECT started, finished, status, counts::text, error FROM runs
              WHERE source = $1 ORDER BY started DESC LIMIT $2",
@@ -856,9 +852,9 @@ impl RunStore for PostgresStore {
                     started: r.try_get(0).map_err(fail)?,
                     finished: r.try_get(1).map_err(fail)?,
                     status: serde_json::from_value(serde_json::Value::String(status))
-                        .map_err(|e| backend("read a run's status", e))?,
+                        .map_err(|e| StoreError::backend("read a run's status", e))?,
                     counts: serde_json::from_str(&counts)
-                        .map_err(|e| backend("read a run's counts", e))?,
+                        .map_err(|e| StoreError::backend("read a run's counts", e))?,
                     error: r.try_get(4).map_err(fail)?,
                 })
             })
@@ -870,14 +866,12 @@ impl RunStore for PostgresStore {
 impl UserStore for PostgresStore {
     async fn move_source(&self, from: &SourceId, to: &SourceId) -> Result<usize, StoreError> {
         if from == to {
-            return Err(StoreError::Refused {
-                reason: format!("{from} is already the source's id"),
-            });
+            return Err(StoreError::same_source(from));
         }
         // The source's apply lease, as an apply takes it: no apply of it runs meanwhile.
         self.lock(from.as_str()).await?;
         let moved = async {
-            let fail = |e| backend("move the source", e);
+            let fail = |e| StoreError::backend("move the source", e);
             let (from, to) = (from.as_str(), to.as_str());
             let mut tx = self.pool.begin().await.map_err(fail)?;
             let theirs: i64 = query("SELECT COUNT(*) FROM users WHERE owner = $1")
@@ -887,11 +881,11 @@ impl UserStore for PostgresStore {
                 .and_then(|r| r.try_get(0))
                 .map_err(fail)?;
             if theirs > 0 {
-                return Err(StoreError::Refused {
-                    reason: format!(
-                        "{to} already owns {theirs} users: moving those of {from} there would merge two sources"
-                    ),
-                });
+                return Err(StoreError::would_merge(
+                    &SourceId::new(from),
+                    &SourceId::new(to),
+                    theirs as u64,
+                ));
             }
             let moved = query("UPDATE users SET owner = $2 WHERE owner = $1")
                 .bind(from)

@@ -21,7 +21,7 @@ use ucx_sync_core::SNAPSHOT_CHUNK;
 fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> Result<Option<&'r str>, StoreError> {
     r.get_ref(i)
         .and_then(|v| v.as_str_or_null().map_err(Into::into))
-        .map_err(|e| backend("read users", e))
+        .map_err(|e| StoreError::backend("read users", e))
 }
 
 /// A picture's record from its columns.
@@ -43,22 +43,10 @@ fn picture_meta(
 
 /// A stored picture format.
 fn image_format(text: &str) -> Result<ImageFormat, StoreError> {
-    match text {
-        "png" => Ok(ImageFormat::Png),
-        "jpeg" => Ok(ImageFormat::Jpeg),
-        "bmp" => Ok(ImageFormat::Bmp),
-        other => Err(StoreError::Backend {
-            message: format!("a stored picture has the unknown format {other:?}"),
-            source: None,
-        }),
-    }
-}
-
-fn backend(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Backend {
-        message: format!("{what}: {e}"),
-        source: Some(Box::new(e)),
-    }
+    ImageFormat::from_name(text).ok_or_else(|| StoreError::Backend {
+        message: format!("a stored picture has the unknown format {text:?}"),
+        source: None,
+    })
 }
 
 fn stale(reason: String) -> StoreError {
@@ -132,25 +120,27 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let conn = Connection::open(&path).map_err(|e| backend("open the users database", e))?;
+        let conn = Connection::open(&path)
+            .map_err(|e| StoreError::backend("open the users database", e))?;
         Self::setup(conn, path)
     }
 
     /// A database in memory (tests, dry runs).
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        let conn = Connection::open_in_memory().map_err(|e| backend("open in memory", e))?;
+        let conn =
+            Connection::open_in_memory().map_err(|e| StoreError::backend("open in memory", e))?;
         Self::setup(conn, PathBuf::from(":memory:"))
     }
 
     fn setup(mut conn: Connection, path: PathBuf) -> Result<Self, StoreError> {
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| backend("enable WAL", e))?;
+            .map_err(|e| StoreError::backend("enable WAL", e))?;
         // NORMAL with WAL: a killed process never leaves a partial transaction; only a power
         // loss may lose the last commit.
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| backend("set synchronous", e))?;
+            .map_err(|e| StoreError::backend("set synchronous", e))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(|e| backend("set busy timeout", e))?;
+            .map_err(|e| StoreError::backend("set busy timeout", e))?;
         migrate(&mut conn).map_err(|message| StoreError::Backend {
             message: format!("migrate the users database: {message}"),
             source: None,
@@ -181,16 +171,16 @@ impl SqliteStore {
         self.blocking(move |c| {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| backend("begin import", e))?;
+                .map_err(|e| StoreError::backend("begin import", e))?;
             {
                 let mut insert = tx
                     .prepare_cached(
                         "INSERT INTO users (id, kind, owner, key, stable_id, fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     )
-                    .map_err(|e| backend("import users", e))?;
+                    .map_err(|e| StoreError::backend("import users", e))?;
                 for u in &users {
                     let fields = serde_json::to_string(&u.fields)
-                        .map_err(|e| backend("write a user's fields", e))?;
+                        .map_err(|e| StoreError::backend("write a user's fields", e))?;
                     insert
                         .execute(params![
                             u.id.0 as i64,
@@ -200,10 +190,10 @@ impl SqliteStore {
                             u.stable_id,
                             fields
                         ])
-                        .map_err(|e| backend(&format!("import user {}", u.key), e))?;
+                        .map_err(|e| StoreError::backend(&format!("import user {}", u.key), e))?;
                 }
             }
-            tx.commit().map_err(|e| backend("commit import", e))
+            tx.commit().map_err(|e| StoreError::backend("commit import", e))
         })
         .await
     }
@@ -213,7 +203,7 @@ impl SqliteStore {
         self.blocking(|c| {
             let verdict: String = c
                 .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-                .map_err(|e| backend("integrity check", e))?;
+                .map_err(|e| StoreError::backend("integrity check", e))?;
             if verdict == "ok" {
                 Ok(())
             } else {
@@ -239,7 +229,7 @@ impl SqliteStore {
             f(&mut guard)
         })
         .await
-        .map_err(|e| backend("store task", e))?
+        .map_err(|e| StoreError::backend("store task", e))?
     }
 
     /// Takes the apply lease of `source`, or says who holds it until when.
@@ -251,7 +241,7 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| backend("take the apply lock", e))?;
+            .map_err(|e| StoreError::backend("take the apply lock", e))?;
         let existing: Option<(String, String, Option<String>)> = tx
             .query_row(
                 "SELECT holder, since, expires FROM apply_locks WHERE source = ?1",
@@ -259,7 +249,7 @@ impl SqliteStore {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
-            .map_err(|e| backend("read the apply lock", e))?;
+            .map_err(|e| StoreError::backend("read the apply lock", e))?;
         let now = Utc::now();
         if let Some((other, since, expires)) = existing {
             // A lock of schema 1-2 has no expiry: it runs a lease from when it was taken. One
@@ -284,13 +274,14 @@ impl SqliteStore {
              expires = excluded.expires",
             params![source, holder, time(now), time(now + lease)],
         )
-        .map_err(|e| backend("take the apply lock", e))?;
-        tx.commit().map_err(|e| backend("take the apply lock", e))
+        .map_err(|e| StoreError::backend("take the apply lock", e))?;
+        tx.commit()
+            .map_err(|e| StoreError::backend("take the apply lock", e))
     }
 
     /// The moves of `move_source`, in one IMMEDIATE transaction: checked and done together.
     fn move_owned(c: &mut Connection, from: &str, to: &str) -> Result<usize, StoreError> {
-        let fail = |e| backend("move the source", e);
+        let fail = |e| StoreError::backend("move the source", e);
         let tx = c
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(fail)?;
@@ -299,11 +290,11 @@ impl SqliteStore {
         };
         let theirs = count("SELECT COUNT(*) FROM users WHERE owner = ?1", to)?;
         if theirs > 0 {
-            return Err(StoreError::Refused {
-                reason: format!(
-                    "{to} already owns {theirs} users: moving those of {from} there would merge two sources"
-                ),
-            });
+            return Err(StoreError::would_merge(
+                &SourceId::new(from),
+                &SourceId::new(to),
+                theirs as u64,
+            ));
         }
         let moved = tx
             .execute("UPDATE users SET owner = ?2 WHERE owner = ?1", [from, to])
@@ -343,14 +334,14 @@ impl SqliteStore {
             params![source, holder],
         )
         .map(|_| ())
-        .map_err(|e| backend("release the apply lock", e))
+        .map_err(|e| StoreError::backend("release the apply lock", e))
     }
 }
 
 /// Applies `plan` inside `tx`, checking each step against the rows as they are.
 fn apply_in(tx: &rusqlite::Transaction<'_>, plan: &Plan) -> Result<(), StoreError> {
     let source = plan.source.as_str();
-    let db = |e: rusqlite::Error| backend("apply", e);
+    let db = |e: rusqlite::Error| StoreError::backend("apply", e);
     let mut row = tx
         .prepare_cached("SELECT owner, key, fields, stable_id FROM users WHERE id = ?1")
         .map_err(db)?;
@@ -363,10 +354,11 @@ fn apply_in(tx: &rusqlite::Transaction<'_>, plan: &Plan) -> Result<(), StoreErro
         .map_err(db)
     };
     let fields_of = |json: &str| -> Result<Fields, StoreError> {
-        serde_json::from_str(json).map_err(|e| backend("read a user's fields", e))
+        serde_json::from_str(json).map_err(|e| StoreError::backend("read a user's fields", e))
     };
-    let to_json =
-        |f: &Fields| serde_json::to_string(f).map_err(|e| backend("write a user's fields", e));
+    let to_json = |f: &Fields| {
+        serde_json::to_string(f).map_err(|e| StoreError::backend("write a user's fields", e))
+    };
     let taken = |e: &rusqlite::Error| matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation);
 
     {
@@ -475,24 +467,29 @@ impl UsersStore for SqliteStore {
                 .prepare_cached(
                     "SELECT id, kind, owner, key, stable_id, fields FROM users ORDER BY id",
                 )
-                .map_err(|e| backend("read users", e))?;
-            let mut rows = stmt.query([]).map_err(|e| backend("read users", e))?;
+                .map_err(|e| StoreError::backend("read users", e))?;
+            let mut rows = stmt
+                .query([])
+                .map_err(|e| StoreError::backend("read users", e))?;
             let mut out = Vec::new();
             // Borrowed column values: the users database is read whole on every plan.
-            while let Some(r) = rows.next().map_err(|e| backend("read users", e))? {
-                let id: i64 = r.get(0).map_err(|e| backend("read users", e))?;
+            while let Some(r) = rows
+                .next()
+                .map_err(|e| StoreError::backend("read users", e))?
+            {
+                let id: i64 = r.get(0).map_err(|e| StoreError::backend("read users", e))?;
                 let kind = text(r, 1)?.unwrap_or_default();
                 let fields = text(r, 5)?.unwrap_or("{}");
                 out.push(User {
                     id: UserId(id as u64),
                     kind: kind
                         .parse::<ObjectKind>()
-                        .map_err(|e| backend("read a user's kind", e))?,
+                        .map_err(|e| StoreError::backend("read a user's kind", e))?,
                     owner: text(r, 2)?.map(SourceId::new),
                     key: SyncKey::new(text(r, 3)?.unwrap_or_default()),
                     stable_id: text(r, 4)?.map(str::to_owned),
                     fields: serde_json::from_str(fields)
-                        .map_err(|e| backend("read a user's fields", e))?,
+                        .map_err(|e| StoreError::backend("read a user's fields", e))?,
                 });
             }
             Ok(out)
@@ -511,7 +508,7 @@ impl UsersStore for SqliteStore {
         let transaction = |c: &mut Connection, plan: &Plan| {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| backend("begin apply", e))?;
+                .map_err(|e| StoreError::backend("begin apply", e))?;
             apply_in(&tx, plan)?;
             // A deleted or replaced user's picture goes with it.
             if !plan.deletes.is_empty() || !plan.replaces.is_empty() {
@@ -519,9 +516,10 @@ impl UsersStore for SqliteStore {
                     "DELETE FROM pictures WHERE user_id NOT IN (SELECT id FROM users)",
                     [],
                 )
-                .map_err(|e| backend("remove deleted users' pictures", e))?;
+                .map_err(|e| StoreError::backend("remove deleted users' pictures", e))?;
             }
-            tx.commit().map_err(|e| backend("commit apply", e))
+            tx.commit()
+                .map_err(|e| StoreError::backend("commit apply", e))
         };
         let multi_thread = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
@@ -553,7 +551,7 @@ impl UsersStore for SqliteStore {
                     "SELECT p.user_id, p.reference, p.format, p.etag, p.sha256, p.size
                      FROM pictures p JOIN users u ON u.id = p.user_id WHERE u.owner = ?1",
                 )
-                .map_err(|e| backend("read pictures", e))?;
+                .map_err(|e| StoreError::backend("read pictures", e))?;
             let rows = stmt
                 .query_map([source], |r| {
                     Ok((
@@ -565,11 +563,11 @@ impl UsersStore for SqliteStore {
                         r.get::<_, i64>(5)?,
                     ))
                 })
-                .map_err(|e| backend("read pictures", e))?;
+                .map_err(|e| StoreError::backend("read pictures", e))?;
             let mut out = PictureIndex::new();
             for row in rows {
                 let (id, reference, format, etag, sha256, size) =
-                    row.map_err(|e| backend("read pictures", e))?;
+                    row.map_err(|e| StoreError::backend("read pictures", e))?;
                 out.insert(
                     UserId(id as u64),
                     picture_meta(reference, &format, etag, sha256, size)?,
@@ -592,7 +590,7 @@ impl UsersStore for SqliteStore {
                 .prepare_cached(
                     "SELECT id, key, json_extract(fields, '$.picture') FROM users WHERE owner = ?1",
                 )
-                .map_err(|e| backend("read picture references", e))?;
+                .map_err(|e| StoreError::backend("read picture references", e))?;
             let rows = stmt
                 .query_map([source], |r| {
                     Ok((
@@ -601,9 +599,9 @@ impl UsersStore for SqliteStore {
                         r.get::<_, Option<String>>(2)?,
                     ))
                 })
-                .map_err(|e| backend("read picture references", e))?;
+                .map_err(|e| StoreError::backend("read picture references", e))?;
             rows.collect::<Result<Vec<_>, _>>()
-                .map_err(|e| backend("read picture references", e))
+                .map_err(|e| StoreError::backend("read picture references", e))
         })
         .await
     }
@@ -613,15 +611,15 @@ impl UsersStore for SqliteStore {
         self.blocking(move |c| {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| backend("begin pictures", e))?;
+                .map_err(|e| StoreError::backend("begin pictures", e))?;
             {
                 let mut remove = tx
                     .prepare_cached("DELETE FROM pictures WHERE user_id = ?1")
-                    .map_err(|e| backend("remove a picture", e))?;
+                    .map_err(|e| StoreError::backend("remove a picture", e))?;
                 for id in &changes.remove {
                     remove
                         .execute([id.0 as i64])
-                        .map_err(|e| backend("remove a picture", e))?;
+                        .map_err(|e| StoreError::backend("remove a picture", e))?;
                 }
                 // Only for users still there: one deleted since the pass began is skipped.
                 let mut put = tx
@@ -629,7 +627,7 @@ impl UsersStore for SqliteStore {
                         "INSERT OR REPLACE INTO pictures (user_id, reference, format, etag, sha256, size, bytes)
                          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?1)",
                     )
-                    .map_err(|e| backend("store a picture", e))?;
+                    .map_err(|e| StoreError::backend("store a picture", e))?;
                 for (id, m, bytes) in &changes.store {
                     put.execute(params![
                         id.0 as i64,
@@ -640,10 +638,10 @@ impl UsersStore for SqliteStore {
                         m.size as i64,
                         bytes.as_ref()
                     ])
-                    .map_err(|e| backend("store a picture", e))?;
+                    .map_err(|e| StoreError::backend("store a picture", e))?;
                 }
             }
-            tx.commit().map_err(|e| backend("commit pictures", e))
+            tx.commit().map_err(|e| StoreError::backend("commit pictures", e))
         })
         .await
     }
@@ -666,7 +664,7 @@ impl UsersStore for SqliteStore {
                     },
                 )
                 .optional()
-                .map_err(|e| backend("read a picture", e))?;
+                .map_err(|e| StoreError::backend("read a picture", e))?;
             row.map(|(reference, format, etag, sha256, size, bytes)| {
                 Ok((
                     picture_meta(reference, &format, etag, sha256, size)?,
@@ -703,7 +701,7 @@ impl SnapshotStore for SqliteStore {
             )
             .optional()
             .map(Option::unwrap_or_default)
-            .map_err(|e| backend("read the snapshot state", e))
+            .map_err(|e| StoreError::backend("read the snapshot state", e))
         })
         .await
     }
@@ -717,7 +715,7 @@ impl SnapshotStore for SqliteStore {
                 params![source, time(at)],
             )
             .map(|_| ())
-            .map_err(|e| backend("mark the refresh", e))
+            .map_err(|e| StoreError::backend("mark the refresh", e))
         })
         .await
     }
@@ -741,11 +739,11 @@ impl SnapshotStore for SqliteStore {
             let source = snapshot.source.as_str().to_owned();
             let mut header = snapshot;
             let records = std::mem::take(&mut header.records);
-            let data =
-                serde_json::to_string(&header).map_err(|e| backend("write the snapshot", e))?;
+            let data = serde_json::to_string(&header)
+                .map_err(|e| StoreError::backend("write the snapshot", e))?;
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| backend("store the snapshot", e))?;
+                .map_err(|e| StoreError::backend("store the snapshot", e))?;
             let stored: Option<(Option<String>, Option<i64>)> = tx
                 .query_row(
                     "SELECT data, records FROM snapshots WHERE source = ?1 AND complete = 1",
@@ -753,7 +751,7 @@ impl SnapshotStore for SqliteStore {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()
-                .map_err(|e| backend("read the snapshot", e))?;
+                .map_err(|e| StoreError::backend("read the snapshot", e))?;
             // Only the header is new when the stored records are still the ones the refresh
             // started from: same snapshot time, same count.
             let same = stored.is_some_and(|(data, n)| {
@@ -773,8 +771,10 @@ impl SnapshotStore for SqliteStore {
                         data
                     ],
                 )
-                .map_err(|e| backend("store the snapshot", e))?;
-                return tx.commit().map_err(|e| backend("store the snapshot", e));
+                .map_err(|e| StoreError::backend("store the snapshot", e))?;
+                return tx
+                    .commit()
+                    .map_err(|e| StoreError::backend("store the snapshot", e));
             }
             drop(tx);
             header.records = records;
@@ -791,7 +791,7 @@ impl SnapshotStore for SqliteStore {
                 [source],
             )
             .map(|_| ())
-            .map_err(|e| backend("end the refresh", e))
+            .map_err(|e| StoreError::backend("end the refresh", e))
         })
         .await
     }
@@ -809,7 +809,7 @@ impl SnapshotStore for SqliteStore {
                         |r| r.get(0),
                     )
                     .optional()
-                    .map_err(|e| backend("read the snapshot", e))?;
+                    .map_err(|e| StoreError::backend("read the snapshot", e))?;
                 let Some(data) = data.flatten() else {
                     return Ok(None);
                 };
@@ -817,12 +817,12 @@ impl SnapshotStore for SqliteStore {
                     .prepare_cached(
                         "SELECT records FROM snapshot_chunks WHERE source = ?1 ORDER BY seq",
                     )
-                    .map_err(|e| backend("read the snapshot", e))?;
+                    .map_err(|e| StoreError::backend("read the snapshot", e))?;
                 let blobs = chunks
                     .query_map([&source], |r| r.get::<_, Vec<u8>>(0))
-                    .map_err(|e| backend("read the snapshot", e))?
+                    .map_err(|e| StoreError::backend("read the snapshot", e))?
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| backend("read the snapshot", e))?;
+                    .map_err(|e| StoreError::backend("read the snapshot", e))?;
                 Ok(Some((data, blobs)))
             })
             .await?;
@@ -830,8 +830,8 @@ impl SnapshotStore for SqliteStore {
             return Ok(None);
         };
         tokio::task::spawn_blocking(move || {
-            let mut snapshot: Snapshot =
-                serde_json::from_str(&data).map_err(|e| backend("read the snapshot", e))?;
+            let mut snapshot: Snapshot = serde_json::from_str(&data)
+                .map_err(|e| StoreError::backend("read the snapshot", e))?;
             // A snapshot written before chunks (schema 1) holds its records in `data`.
             snapshot
                 .records
@@ -839,7 +839,7 @@ impl SnapshotStore for SqliteStore {
             Ok(Some(snapshot))
         })
         .await
-        .map_err(|e| backend("store task", e))?
+        .map_err(|e| StoreError::backend("store task", e))?
     }
 }
 
@@ -852,8 +852,8 @@ impl RunStore for SqliteStore {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
-            let counts =
-                serde_json::to_string(&run.counts).map_err(|e| backend("write a run", e))?;
+            let counts = serde_json::to_string(&run.counts)
+                .map_err(|e| StoreError::backend("write a run", e))?;
             c.execute(
                 "INSERT INTO runs (source, started, finished, status, counts, error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -869,7 +869,7 @@ impl RunStore for SqliteStore {
                 ],
             )
             .map(|_| ())
-            .map_err(|e| backend("record a run", e))
+            .map_err(|e| StoreError::backend("record a run", e))
         })
         .await
     }
@@ -882,7 +882,7 @@ impl RunStore for SqliteStore {
                     "SELECT started, finished, status, counts, error FROM runs
                      WHERE source = ?1 ORDER BY started DESC LIMIT ?2",
                 )
-                .map_err(|e| backend("read runs", e))?;
+                .map_err(|e| StoreError::backend("read runs", e))?;
             let rows = stmt
                 .query_map(params![source.as_str(), limit as i64], |r| {
                     Ok((
@@ -893,18 +893,19 @@ impl RunStore for SqliteStore {
                         r.get::<_, Option<String>>(4)?,
                     ))
                 })
-                .map_err(|e| backend("read runs", e))?;
+                .map_err(|e| StoreError::backend("read runs", e))?;
             let mut out = Vec::new();
             for row in rows {
                 let (started, finished, status, counts, error) =
-                    row.map_err(|e| backend("read runs", e))?;
+                    row.map_err(|e| StoreError::backend("read runs", e))?;
                 out.push(RunRecord {
                     source: source.clone(),
                     started: parse_time(Some(started)).unwrap_or_default(),
                     finished: parse_time(finished),
                     status: serde_json::from_value::<RunStatus>(serde_json::Value::String(status))
-                        .map_err(|e| backend("read a run's status", e))?,
-                    counts: serde_json::from_str(&counts).map_err(|e| backend("read a run", e))?,
+                        .map_err(|e| StoreError::backend("read a run's status", e))?,
+                    counts: serde_json::from_str(&counts)
+                        .map_err(|e| StoreError::backend("read a run", e))?,
                     error,
                 });
             }
@@ -921,9 +922,7 @@ impl UserStore for SqliteStore {
         let (holder, lease) = (self.holder.clone(), self.lease);
         self.blocking(move |c| {
             if from == to {
-                return Err(StoreError::Refused {
-                    reason: format!("{from} is already the source's id"),
-                });
+                return Err(StoreError::same_source(&SourceId::new(from.as_str())));
             }
             // The source's apply lock, as an apply takes it: no apply of it runs meanwhile.
             Self::lock(c, &from, &holder, lease)?;
@@ -948,32 +947,34 @@ fn write_snapshot(
             "UPDATE snapshots SET refreshing_since = NULL WHERE source = ?1",
             [source],
         )
-        .map_err(|e| backend("end the refresh", e))?;
+        .map_err(|e| StoreError::backend("end the refresh", e))?;
         return Ok(());
     }
     let mut header = snapshot;
     let records = std::mem::take(&mut header.records);
-    let data = serde_json::to_string(&header).map_err(|e| backend("write the snapshot", e))?;
+    let data =
+        serde_json::to_string(&header).map_err(|e| StoreError::backend("write the snapshot", e))?;
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| backend("store the snapshot", e))?;
+        .map_err(|e| StoreError::backend("store the snapshot", e))?;
     tx.execute("DELETE FROM snapshot_chunks WHERE source = ?1", [&source])
-        .map_err(|e| backend("store the snapshot", e))?;
+        .map_err(|e| StoreError::backend("store the snapshot", e))?;
     {
         let mut insert = tx
             .prepare_cached(
                 "INSERT INTO snapshot_chunks (source, seq, records) VALUES (?1, ?2, ?3)",
             )
-            .map_err(|e| backend("store the snapshot", e))?;
+            .map_err(|e| StoreError::backend("store the snapshot", e))?;
         for (seq, chunk) in records.chunks(SNAPSHOT_CHUNK).enumerate() {
-            let json = serde_json::to_vec(chunk).map_err(|e| backend("write the snapshot", e))?;
+            let json = serde_json::to_vec(chunk)
+                .map_err(|e| StoreError::backend("write the snapshot", e))?;
             insert
                 .execute(params![
                     source,
                     seq as i64,
                     lz4_flex::compress_prepend_size(&json)
                 ])
-                .map_err(|e| backend("store the snapshot", e))?;
+                .map_err(|e| StoreError::backend("store the snapshot", e))?;
         }
     }
     tx.execute(
@@ -990,6 +991,7 @@ fn write_snapshot(
                     data
                 ],
             )
-            .map_err(|e| backend("store the snapshot", e))?;
-    tx.commit().map_err(|e| backend("store the snapshot", e))
+            .map_err(|e| StoreError::backend("store the snapshot", e))?;
+    tx.commit()
+        .map_err(|e| StoreError::backend("store the snapshot", e))
 }

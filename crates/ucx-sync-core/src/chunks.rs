@@ -9,13 +9,6 @@ use crate::store::StoreError;
 /// Records per chunk.
 pub const SNAPSHOT_CHUNK: usize = 1000;
 
-fn failed(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Backend {
-        message: format!("{what}: {e}"),
-        source: Some(Box::new(e)),
-    }
-}
-
 /// `records` as compressed chunks, in order.
 pub fn encode_chunks(records: &[SourceRecord]) -> Result<Vec<Vec<u8>>, StoreError> {
     records
@@ -23,7 +16,7 @@ pub fn encode_chunks(records: &[SourceRecord]) -> Result<Vec<Vec<u8>>, StoreErro
         .map(|chunk| {
             serde_json::to_vec(chunk)
                 .map(|json| lz4_flex::compress_prepend_size(&json))
-                .map_err(|e| failed("write the snapshot", e))
+                .map_err(|e| StoreError::backend("write the snapshot", e))
         })
         .collect()
 }
@@ -43,8 +36,8 @@ pub fn encode_chunks(records: &[SourceRecord]) -> Result<Vec<Vec<u8>>, StoreErro
 pub fn decode_chunks(blobs: &[Vec<u8>]) -> Result<Vec<SourceRecord>, StoreError> {
     fn decode(blob: &[u8]) -> Result<Vec<SourceRecord>, StoreError> {
         let json = lz4_flex::decompress_size_prepended(blob)
-            .map_err(|e| failed("read the snapshot", e))?;
-        serde_json::from_slice(&json).map_err(|e| failed("read the snapshot", e))
+            .map_err(|e| StoreError::backend("read the snapshot", e))?;
+        serde_json::from_slice(&json).map_err(|e| StoreError::backend("read the snapshot", e))
     }
     on_every_core(blobs, |group| {
         let mut out = Vec::with_capacity(group.len() * SNAPSHOT_CHUNK);
@@ -76,7 +69,7 @@ pub fn on_every_core<T: Sync, U: Send>(
             .into_iter()
             .map(|h| {
                 h.join().unwrap_or_else(|_| {
-                    Err(failed(
+                    Err(StoreError::backend(
                         "decode",
                         std::io::Error::other("a decoding thread failed"),
                     ))

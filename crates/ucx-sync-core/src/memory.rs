@@ -317,17 +317,11 @@ impl UserStore for MemoryStore {
                 .count()
         };
         if from == to {
-            return Err(StoreError::Refused {
-                reason: format!("{from} is already the source's id"),
-            });
+            return Err(StoreError::same_source(from));
         }
         let theirs = owned(&inner, to);
         if theirs > 0 {
-            return Err(StoreError::Refused {
-                reason: format!(
-                    "{to} already owns {theirs} users: moving those of {from} there would merge two sources"
-                ),
-            });
+            return Err(StoreError::would_merge(from, to, theirs as u64));
         }
         let moved = owned(&inner, from);
         for u in inner.users.iter_mut() {

@@ -50,6 +50,13 @@ impl ImageFormat {
             ImageFormat::Bmp => "bmp",
         }
     }
+
+    /// The format [`as_str`](Self::as_str) names, for a store reading one back.
+    pub fn from_name(name: &str) -> Option<ImageFormat> {
+        [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::Bmp]
+            .into_iter()
+            .find(|f| f.as_str() == name)
+    }
 }
 
 /// A checked image.

@@ -53,6 +53,32 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// A failure of the backing storage while doing `what`, with its cause.
+    pub fn backend(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Backend {
+            message: format!("{what}: {e}"),
+            source: Some(Box::new(e)),
+        }
+    }
+
+    /// `move_source` refused: `from` and `to` are the same id.
+    pub fn same_source(from: &SourceId) -> Self {
+        StoreError::Refused {
+            reason: format!("{from} is already the source's id"),
+        }
+    }
+
+    /// `move_source` refused: `to` already owns `users` users.
+    pub fn would_merge(from: &SourceId, to: &SourceId, users: u64) -> Self {
+        StoreError::Refused {
+            reason: format!(
+                "{to} already owns {users} users: moving those of {from} there would merge two sources"
+            ),
+        }
+    }
+}
+
 /// The state of a source's snapshot cache: the product's "Source Users Updated At" and whether a
 /// refresh is under way.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

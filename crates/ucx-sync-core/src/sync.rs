@@ -26,17 +26,18 @@ use crate::user::User;
 /// setting is never a breaking change: a struct literal does not compile outside this crate.
 ///
 /// ```compile_fail
-/// # use std::sync::Arc;
-/// # fn parts() -> (Arc<dyn ucx_sync_core::SourceAdapter>, Arc<dyn ucx_sync_core::RecordMapper>) { unimplemented!() }
-/// let (adapter, mapper) = parts();
-/// let setup = ucx_sync_core::SourceSetup {
-///     adapter,
-///     filter: None,
-///     mapper,
-///     diff: Default::default(),
-///     guard: Default::default(),
-///     full_every: None,
-/// };
+/// use std::sync::Arc;
+/// use ucx_sync_core::{RecordMapper, SourceAdapter, SourceSetup};
+/// fn setup(adapter: Arc<dyn SourceAdapter>, mapper: Arc<dyn RecordMapper>) -> SourceSetup {
+///     SourceSetup {
+///         adapter,
+///         filter: None,
+///         mapper,
+///         diff: Default::default(),
+///         guard: Default::default(),
+///         full_every: None,
+///     }
+/// }
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
