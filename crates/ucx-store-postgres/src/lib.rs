@@ -6,10 +6,10 @@
 //! lease with an expiry, so a worker that died loses the source), snapshots in compressed
 //! chunks, versioned migrations with checksums.
 //!
-//! Built on sqlx (`sqlx-core` and `sqlx-postgres`): a pool, migrations that record a checksum
-//! of each and take an advisory lock, and array binding for bulk statements, with no C
-//! library to link. (The `sqlx` facade crate is not used: its optional SQLite driver would
-//! clash with the bundled SQLite of `ucx-store-sqlite` in one build.)
+//! Built on sqlx 0.9 (`sqlx-core` and `sqlx-postgres`): a pool, migrations that record a
+//! checksum of each and take an advisory lock, and array binding for bulk statements, with no
+//! C library to link. The same sqlx as the job queue of `ucx-sync run`'s workers
+//! (apalis-postgres), so the store and the queue share one pool.
 //!
 //! ```no_run
 //! use std::str::FromStr;

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use futures::future::BoxFuture;
 use sqlx_core::error::BoxDynError;
 use sqlx_core::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx_core::sql_str::SqlStr;
 
 /// The migrations, oldest first. Append only: a released migration never changes.
 const MIGRATIONS: &[(i64, &str, &str)] = &[(
@@ -33,7 +34,7 @@ impl<'s> MigrationSource<'s> for Embedded {
                         *version,
                         Cow::Borrowed(*description),
                         MigrationType::Simple,
-                        Cow::Borrowed(*sql),
+                        SqlStr::from_static(sql),
                         false,
                     )
                 })

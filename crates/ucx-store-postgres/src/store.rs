@@ -902,8 +902,11 @@ impl UserStore for PostgresStore {
                 .map_err(fail)?;
             // A snapshot the new id already has (a refresh under it) is the newer one: kept.
             if has_own > 0 {
-                for table in ["snapshots", "snapshot_chunks"] {
-                    query(&format!("DELETE FROM {table} WHERE source = $1"))
+                for statement in [
+                    "DELETE FROM snapshots WHERE source = $1",
+                    "DELETE FROM snapshot_chunks WHERE source = $1",
+                ] {
+                    query(statement)
                         .bind(from)
                         .execute(&mut *tx)
                         .await

@@ -52,7 +52,10 @@ async fn fresh_named_schema(url: &str) -> (PgConnectOptions, String) {
         .connect(url)
         .await
         .unwrap();
-    sqlx_core::query::query(&format!("CREATE SCHEMA {schema}"))
+    // The name is made above from digits and underscores only.
+    sqlx_core::query::query(sqlx_core::sql_str::AssertSqlSafe(format!(
+        "CREATE SCHEMA {schema}"
+    )))
         .execute(&admin)
         .await
         .unwrap();
