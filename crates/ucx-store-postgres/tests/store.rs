@@ -7,7 +7,6 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,24 +14,7 @@ use ucx_store_postgres::{PgConnectOptions, PgPoolOptions, PostgresStore};
 use ucx_sync_core::*;
 use ucx_testkit::store::{self, StoreFactory, plan, source as src, user, want};
 
-/// The server's URL, or `None` (with the reason printed) when there is none to test against.
-fn server() -> Option<String> {
-    match std::env::var("UCX_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("UCX_REQUIRE_POSTGRES").is_none(),
-                "UCX_REQUIRE_POSTGRES is set but UCX_TEST_POSTGRES_URL is not"
-            );
-            eprintln!(
-                "skipped: no PostgreSQL to test against (set UCX_TEST_POSTGRES_URL=postgres://…; .ci/run starts one)"
-            );
-            None
-        }
-    }
-}
-
-static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
+use ucx_testkit::postgres::server_url as server;
 
 /// A fresh schema of its own on the server, and the options that use it.
 async fn fresh_schema(url: &str) -> PgConnectOptions {
@@ -41,24 +23,19 @@ async fn fresh_schema(url: &str) -> PgConnectOptions {
 
 /// [`fresh_schema`], with the schema's name.
 async fn fresh_named_schema(url: &str) -> (PgConnectOptions, String) {
-    let schema = format!(
-        "t{}_{}_{}",
-        std::process::id(),
-        chrono::Utc::now().timestamp_micros(),
-        SCHEMAS.fetch_add(1, Ordering::Relaxed)
-    );
+    let schema = ucx_testkit::postgres::unique_name("t");
     let admin = PgPoolOptions::new()
         .max_connections(1)
         .connect(url)
         .await
         .unwrap();
-    // The name is made above from digits and underscores only.
+    // unique_name is letters, digits and underscores only.
     sqlx_core::query::query(sqlx_core::sql_str::AssertSqlSafe(format!(
         "CREATE SCHEMA {schema}"
     )))
-        .execute(&admin)
-        .await
-        .unwrap();
+    .execute(&admin)
+    .await
+    .unwrap();
     admin.close().await;
     let options = PgConnectOptions::from_str(url)
         .unwrap()

@@ -8,12 +8,14 @@
 //!   body is a Protocol error, `check` reports auth failures as Auth.
 //! - [`fixtures`]: mock Webex, CUCM and Graph servers answering from the bundled fixtures.
 //! - [`store`]: the contract every `UserStore` keeps, as checks a store's tests run.
+//! - [`postgres`]: the PostgreSQL server of the Postgres store's and the workers' tests.
 //! - [`by_key`], [`attr`], [`peak_rss_mb`]: helpers for connector tests and benchmarks.
 
 pub mod conformance;
 pub mod fixtures;
 mod memory;
 pub mod mock;
+pub mod postgres;
 mod records;
 pub mod store;
 
