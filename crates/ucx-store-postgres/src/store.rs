@@ -15,9 +15,11 @@ use ucx_sync_core::{
     User, UserId, UserStore, UsersStore,
 };
 
-/// How long an apply lease lasts unless released: a worker that died mid-apply loses the
-/// source after this, and another worker takes it over.
-pub const DEFAULT_LOCK_LEASE: Duration = Duration::from_secs(15 * 60);
+/// How long an apply lease lasts unless renewed: a worker that died mid-apply loses the source
+/// after this, and another worker takes it over. A live apply renews its lease every third of
+/// it, so an apply may take longer than the lease; the lease is short so that a dead worker's
+/// source is free again about when the job queue gives its job to another worker.
+pub const DEFAULT_LOCK_LEASE: Duration = Duration::from_secs(60);
 
 type Tx = sqlx_core::transaction::Transaction<'static, Postgres>;
 
@@ -60,8 +62,10 @@ fn key_taken(e: &sqlx_core::Error) -> StoreError {
 ///   to is free), adds, updates and deletes sent as arrays (`UNNEST`), a few statements per
 ///   plan whatever its size.
 /// - One apply of a source at a time across every worker: a lease row with a holder and an
-///   expiry ([`DEFAULT_LOCK_LEASE`]); a busy source is refused with
-///   [`StoreError::Busy`].
+///   expiry ([`DEFAULT_LOCK_LEASE`], renewed while the apply runs, so a dead worker's lease
+///   lapses within a minute), and an advisory lock the apply's transaction holds, so a worker
+///   cut off after its lease lapsed still cannot commit beside the next; a busy source is
+///   refused with [`StoreError::Busy`].
 /// - Snapshots in LZ4-compressed chunks of 1,000 records, as in SQLite.
 /// - Versioned migrations with checksums ([`SCHEMA_VERSION`](crate::SCHEMA_VERSION)), run on
 ///   connect under an advisory lock.
@@ -203,6 +207,29 @@ impl PostgresStore {
             holder,
             until,
         })
+    }
+
+    /// Keeps the lease of `source` while an apply runs: every third of the lease, its expiry is
+    /// pushed a lease ahead. Never returns; dropped when the apply ends.
+    async fn renew(&self, source: &str) -> std::convert::Infallible {
+        let every = (self.lease / 3).max(Duration::from_millis(10));
+        loop {
+            tokio::time::sleep(every).await;
+            let until = Utc::now()
+                + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::MAX);
+            let renewed =
+                query("UPDATE apply_locks SET expires = $3 WHERE source = $1 AND holder = $2")
+                    .bind(source)
+                    .bind(&self.holder)
+                    .bind(until)
+                    .execute(&self.pool)
+                    .await;
+            if let Err(e) = renewed {
+                // The apply's own transaction holds the source's advisory lock, so even a lease
+                // that lapses meanwhile lets no other apply of the source commit beside it.
+                tracing::warn!(source, error = %e, "cannot renew the apply lease");
+            }
+        }
     }
 
     async fn unlock(&self, source: &str) -> Result<(), StoreError> {
@@ -457,12 +484,36 @@ impl UsersStore for PostgresStore {
                 .begin()
                 .await
                 .map_err(|e| StoreError::backend("begin apply", e))?;
+            // The lease says who holds the source; this lock makes sure: held by the
+            // transaction itself, it ends with it (committed, rolled back, or the connection
+            // gone), so a worker cut off after its lease lapsed can never commit beside the
+            // worker that took the lease over.
+            // Keyed by schema too: advisory locks are per database, and two deployments (or
+            // test runs) may share one database in schemas of their own.
+            let mine: bool = query(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || $1, 0))",
+            )
+            .bind(format!(" ucx-sync apply {source}"))
+            .fetch_one(&mut *tx)
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(|e| StoreError::backend("take the apply lock", e))?;
+            if !mine {
+                return Err(StoreError::Busy {
+                    source_id: plan.source.clone(),
+                    holder: "an apply whose lease lapsed, still running".into(),
+                    until: Utc::now(),
+                });
+            }
             apply_in(&mut tx, plan).await?;
             tx.commit()
                 .await
                 .map_err(|e| StoreError::backend("commit apply", e))
-        }
-        .await;
+        };
+        let applied = tokio::select! {
+            applied = applied => applied,
+            never = self.renew(source) => match never {},
+        };
         let released = self.unlock(source).await;
         applied.and(released)
     }

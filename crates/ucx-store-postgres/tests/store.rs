@@ -113,6 +113,38 @@ async fn one_apply_of_a_source_at_a_time_across_workers() {
 
 /// Two workers starting together migrate once; a database whose applied migration was edited
 /// since (its checksum differs) is refused.
+/// A worker cut off from the database mid-apply: its lease lapsed, but its transaction is still
+/// open on the server. Another worker takes the lease over, yet may not commit beside it: the
+/// transaction's own lock refuses the apply until that transaction is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lapsed_lease_still_open_on_the_server_refuses_a_second_apply() {
+    let Some(url) = server() else { return };
+    let options = fresh_schema(&url).await;
+    let a = store_in(options.clone()).await;
+    let b = store_in(options).await;
+    let s = src();
+    let mut open = a.pool().begin().await.unwrap();
+    sqlx_core::query::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || $1, 0))",
+    )
+    .bind(format!(" ucx-sync apply {}", s.as_str()))
+    .execute(&mut *open)
+    .await
+    .unwrap();
+    let p = plan(
+        &[],
+        vec![want("ann@x.com", &[("display_name", "Ann")], &[])],
+    );
+    match b.apply(&p).await {
+        Err(StoreError::Busy { .. }) => {}
+        other => panic!("applied beside an open apply: {other:?}"),
+    }
+    assert!(b.users().await.unwrap().is_empty());
+    open.rollback().await.unwrap();
+    b.apply(&p).await.unwrap();
+    assert_eq!(b.users().await.unwrap().len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn migrations_run_once_and_an_edited_one_is_refused() {
     let Some(url) = server() else { return };
