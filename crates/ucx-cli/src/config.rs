@@ -20,6 +20,61 @@ pub(crate) struct FileConfig {
     pub store: StoreSection,
     #[serde(default)]
     pub sources: Vec<SourceSection>,
+    #[serde(default)]
+    pub workers: WorkersSection,
+}
+
+/// `[workers]`: how `ucx-sync run` processes on a PostgreSQL store share the sources.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WorkersSection {
+    /// The job queue's name (default `ucx-sync`): one per configuration sharing a database.
+    pub queue: Option<String>,
+    /// Sources one worker syncs at once (default 2).
+    pub concurrency: Option<usize>,
+    /// How often a worker tells the others it is alive (default 30s; at least 1s).
+    pub heartbeat: Option<String>,
+    /// Heartbeats missed before a worker's sources go to another (default 4; at least 3).
+    pub missed_heartbeats: Option<usize>,
+    /// How often an idle worker looks for due sources (default 5s).
+    pub poll: Option<String>,
+}
+
+impl WorkersSection {
+    /// The queue's options; errors name the key.
+    pub(crate) fn options(&self) -> Result<ucx_worker::QueueOptions, String> {
+        let mut o = ucx_worker::QueueOptions::new();
+        if let Some(q) = &self.queue {
+            if q.trim().is_empty() {
+                return Err("`workers.queue` is empty".into());
+            }
+            o = o.with_name(q.trim());
+        }
+        if let Some(n) = self.concurrency {
+            if n == 0 {
+                return Err("`workers.concurrency` must be at least 1".into());
+            }
+            o.concurrency = n;
+        }
+        if let Some(h) = &self.heartbeat {
+            o.heartbeat = crate::sync_cmd::parse_interval(h)
+                .map_err(|e| format!("`workers.heartbeat`: {e}"))?;
+        }
+        if let Some(n) = self.missed_heartbeats {
+            if n < ucx_worker::MIN_MISSED_HEARTBEATS {
+                return Err(format!(
+                    "`workers.missed_heartbeats` must be at least {}: a late heartbeat must not hand a live worker's sources to another",
+                    ucx_worker::MIN_MISSED_HEARTBEATS
+                ));
+            }
+            o.missed_heartbeats = n;
+        }
+        if let Some(p) = &self.poll {
+            o.poll =
+                crate::sync_cmd::parse_interval(p).map_err(|e| format!("`workers.poll`: {e}"))?;
+        }
+        Ok(o)
+    }
 }
 
 /// `[store]`.
@@ -300,6 +355,10 @@ pub(crate) fn load(path: &Path) -> Result<(FileConfig, PathBuf), ConfigError> {
     let mut config = config;
     config.sources = expand_organisations(config.sources).map_err(|m| ConfigError::at(path, m))?;
     config.store.check().map_err(|m| ConfigError::at(path, m))?;
+    config
+        .workers
+        .options()
+        .map_err(|m| ConfigError::at(path, m))?;
     let mut names = std::collections::HashSet::new();
     let mut ids = std::collections::HashSet::new();
     for (i, s) in config.sources.iter().enumerate() {

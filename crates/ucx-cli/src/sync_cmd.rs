@@ -904,32 +904,33 @@ async fn run_once(loaded: &Loaded, only: Option<&str>) -> Result<(), Failure> {
     })
 }
 
-/// Runs each source on its own `schedule` (`--every` for all of them; 6 h without either):
-/// the sources due are synced in one pass, then the loop sleeps until the next is due.
-async fn run_every(
+/// Serves the endpoints of `--listen`, when given.
+async fn serve(
+    listen: Option<&str>,
+    metrics: &Arc<crate::service::Metrics>,
+    store: Arc<dyn UserStore>,
+    setups: &Arc<Vec<(String, SourceSetup)>>,
+) -> Result<Option<crate::http_server::Served>, Failure> {
+    let Some(addr) = listen else {
+        return Ok(None);
+    };
+    let served = crate::service::listen(addr, metrics.clone(), store, setups.clone())
+        .await
+        .map_err(|e| input(format!("--listen {addr}: {e}")))?;
+    println!(
+        "serving /healthz, /readyz, /metrics, /status at {}",
+        served.uri()
+    );
+    Ok(Some(served))
+}
+
+/// Each source's interval: `--every`, else its `schedule`, else 6 h (the product's cycle).
+fn intervals(
     loaded: &Loaded,
     every: Option<Duration>,
-    only: Option<&str>,
-    listen: Option<&str>,
-) -> Result<(), Failure> {
-    let store = loaded.store().await?;
-    let sync = Synchronizer::new(store.clone());
-    let setups = Arc::new(loaded.setups(only)?);
-    let metrics = Arc::new(crate::service::Metrics::new());
-    let _endpoints = match listen {
-        Some(addr) => {
-            let served = crate::service::listen(addr, metrics.clone(), store, setups.clone())
-                .await
-                .map_err(|e| input(format!("--listen {addr}: {e}")))?;
-            println!(
-                "serving /healthz, /readyz, /metrics, /status at {}",
-                served.uri()
-            );
-            Some(served)
-        }
-        None => None,
-    };
-    let intervals: Vec<Duration> = setups
+    setups: &[(String, SourceSetup)],
+) -> Vec<Duration> {
+    setups
         .iter()
         .map(|(name, _)| {
             every
@@ -944,7 +945,105 @@ async fn run_every(
                 })
                 .unwrap_or(Duration::from_secs(6 * 3600))
         })
+        .collect()
+}
+
+/// This process's name among the workers: host, process id and start time.
+fn worker_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!(
+        "{host}:{}:{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros()
+    )
+}
+
+/// `run` on a PostgreSQL store: this process is one of the workers sharing the sources through
+/// the job queue (`ucx-worker`). Each source is synced once per slot of its interval by
+/// whichever worker takes it; Ctrl-C stops taking sources and returns once the syncs under
+/// way have finished.
+async fn run_worker(
+    loaded: &Loaded,
+    every: Option<Duration>,
+    options: ucx_store_postgres::PgConnectOptions,
+    listen: Option<&str>,
+) -> Result<(), Failure> {
+    let queue_options = loaded.config.workers.options().map_err(input)?;
+    let store = ucx_store_postgres::PostgresStore::connect(options)
+        .await
+        .map_err(runtime)?;
+    let pool = store.pool().clone();
+    let store: Arc<dyn UserStore> = Arc::new(store);
+    let sync = Arc::new(Synchronizer::new(store.clone()));
+    let setups = Arc::new(loaded.setups(None)?);
+    let metrics = Arc::new(crate::service::Metrics::new());
+    let _endpoints = serve(listen, &metrics, store, &setups).await?;
+    let queue = ucx_worker::Queue::connect(pool, queue_options)
+        .await
+        .map_err(runtime)?;
+    let schedule: Vec<ucx_worker::Scheduled> = setups
+        .iter()
+        .zip(intervals(loaded, every, &setups))
+        .map(|((name, _), every)| ucx_worker::Scheduled::new(name.clone(), every))
         .collect();
+    let name = worker_name();
+    println!(
+        "worker {name}: {} source{} on queue {} (Ctrl-C stops after the syncs under way)",
+        schedule.len(),
+        if schedule.len() == 1 { "" } else { "s" },
+        queue.options().name
+    );
+    let handler = move |job: ucx_worker::SourceJob| {
+        let (sync, setups, metrics) = (sync.clone(), setups.clone(), metrics.clone());
+        async move {
+            let Some(entry) = setups.iter().find(|(n, _)| *n == job.source) else {
+                // A job from a worker with another configuration (a rolling update).
+                tracing::warn!(source = %job.source, "no such source in this worker's configuration; skipped");
+                return Ok(());
+            };
+            match run_pass(&sync, std::iter::once(entry), Some(&metrics)).await {
+                // Records left unapplied are counted and shown; the run itself succeeded.
+                Ok(()) | Err(Failure::Partial(_)) => Ok(()),
+                Err(f) => Err(ucx_worker::JobFailed(f.message().to_owned())),
+            }
+        }
+    };
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+        println!("stopping: no new source is taken; the syncs under way finish");
+    };
+    queue
+        .run(&name, schedule, handler, stop)
+        .await
+        .map_err(runtime)
+}
+
+/// Runs each source on its own `schedule` (`--every` for all of them; 6 h without either):
+/// the sources due are synced in one pass, then the loop sleeps until the next is due.
+async fn run_every(
+    loaded: &Loaded,
+    every: Option<Duration>,
+    only: Option<&str>,
+    listen: Option<&str>,
+) -> Result<(), Failure> {
+    // On PostgreSQL, every source: a worker sharing them with the others. One source on its
+    // own (`--source`) keeps the loop below, the apply lease making it safe beside workers.
+    if only.is_none()
+        && let Some(options) = loaded.config.store.postgres().map_err(input)?
+    {
+        return run_worker(loaded, every, options, listen).await;
+    }
+    let store = loaded.store().await?;
+    let sync = Synchronizer::new(store.clone());
+    let setups = Arc::new(loaded.setups(only)?);
+    let metrics = Arc::new(crate::service::Metrics::new());
+    let _endpoints = serve(listen, &metrics, store, &setups).await?;
+    let intervals = intervals(loaded, every, &setups);
     let start = tokio::time::Instant::now();
     let mut next: Vec<tokio::time::Instant> = vec![start; setups.len()];
     loop {

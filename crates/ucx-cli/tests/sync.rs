@@ -792,33 +792,11 @@ async fn a_source_keeps_its_users_when_its_id_is_set_with_move_source() {
 /// without a server (`UCX_TEST_POSTGRES_URL`; `.ci/run` starts one and requires it).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_postgres_store_from_the_configuration() {
-    let Ok(url) = std::env::var("UCX_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var_os("UCX_REQUIRE_POSTGRES").is_none(),
-            "UCX_REQUIRE_POSTGRES is set but UCX_TEST_POSTGRES_URL is not"
-        );
-        eprintln!("skipped: no PostgreSQL to test against (UCX_TEST_POSTGRES_URL)");
+    let Some(url) = ucx_testkit::postgres::server_url() else {
         return;
     };
     // A database of its own on the server.
-    let db = format!("cli_{}", std::process::id());
-    let admin = std::process::Command::new("psql")
-        .args([
-            url.as_str(),
-            "-qc",
-            &format!("DROP DATABASE IF EXISTS {db}"),
-        ])
-        .status();
-    if admin.is_err() {
-        panic!("psql is needed to create the test database");
-    }
-    let created = std::process::Command::new("psql")
-        .args([url.as_str(), "-qc", &format!("CREATE DATABASE {db}")])
-        .status()
-        .unwrap();
-    assert!(created.success());
-    let mut parsed = url::Url::parse(&url).unwrap();
-    parsed.set_path(&format!("/{db}"));
+    let parsed = url::Url::parse(&ucx_testkit::postgres::fresh_database(&url, "cli_")).unwrap();
 
     let server = webex(true).await;
     let d = dir("postgres-store");

@@ -31,3 +31,27 @@ pub fn unique_name(prefix: &str) -> String {
         N.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// A new, empty database on the server at `url` (made with `psql`, which comes with the
+/// server's packages), and the URL that names it: for a test that runs `ucx-sync` processes,
+/// whose tables live in the default schema. Panics, as a failed test setup should, when the
+/// database cannot be made.
+#[allow(clippy::panic)]
+pub fn fresh_database(url: &str, prefix: &str) -> String {
+    let db = unique_name(prefix);
+    let psql = |sql: &str| {
+        std::process::Command::new("psql")
+            .args([url, "-qc", sql])
+            .status()
+            .map(|s| s.success())
+    };
+    match psql(&format!("CREATE DATABASE {db}")) {
+        Ok(true) => {}
+        Ok(false) => panic!("psql could not create the test database {db}"),
+        Err(e) => panic!("psql is needed to create the test database: {e}"),
+    }
+    match url.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{db}"),
+        None => panic!("UCX_TEST_POSTGRES_URL has no database part: {url}"),
+    }
+}

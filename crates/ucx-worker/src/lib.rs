@@ -44,5 +44,5 @@ mod queue;
 mod schedule;
 
 pub use error::{JobFailed, WorkerError};
-pub use queue::{Queue, QueueOptions, SourceJob};
+pub use queue::{MIN_MISSED_HEARTBEATS, Queue, QueueOptions, SourceJob};
 pub use schedule::Scheduled;

@@ -24,6 +24,10 @@ pub struct SourceJob {
     pub slot: i64,
 }
 
+/// The fewest missed heartbeats that take a worker for dead (see [`QueueOptions`]'s
+/// `missed_heartbeats`).
+pub const MIN_MISSED_HEARTBEATS: usize = 3;
+
 /// How workers share the queue.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -34,7 +38,8 @@ pub struct QueueOptions {
     /// How often a worker tells the database it is alive.
     pub heartbeat: Duration,
     /// Heartbeats a worker may miss before its jobs are given to another worker: a worker
-    /// that died loses its sources after `heartbeat × missed_heartbeats`.
+    /// that died loses its sources after `heartbeat × missed_heartbeats`. At least
+    /// [`MIN_MISSED_HEARTBEATS`].
     pub missed_heartbeats: usize,
     /// Sources one worker runs at once. A worker takes a job only when it has room for it, so
     /// due sources spread over the workers instead of queueing behind the first.
@@ -72,12 +77,13 @@ impl QueueOptions {
     }
 
     /// The options as the queue uses them: apalis keeps a worker's liveness in whole seconds
-    /// (its last heartbeat is stored to the second, its silence compared in seconds), so a
-    /// heartbeat under a second, or fewer than two missed, could take a live worker for dead
-    /// and run its sources a second time.
+    /// (a new worker's first sign of life is stored truncated to the second, silences are
+    /// compared in seconds), so a heartbeat under a second, or fewer than three missed, can
+    /// take a live worker for dead and run its source a second time: with 1 s × 2, a worker
+    /// registered 1.1 s earlier already looked 2 s silent to the next one starting.
     fn checked(mut self) -> Self {
         self.heartbeat = self.heartbeat.max(Duration::from_secs(1));
-        self.missed_heartbeats = self.missed_heartbeats.max(2);
+        self.missed_heartbeats = self.missed_heartbeats.max(MIN_MISSED_HEARTBEATS);
         self.concurrency = self.concurrency.max(1);
         self
     }
