@@ -209,22 +209,31 @@ async fn tenant() -> ucx_loadgen::Served {
     .await
 }
 
+/// A fresh database, the tenant and the configuration of the ten sources; `None` without a
+/// server to test against.
+async fn setup(name: &str) -> Option<(String, ucx_loadgen::Served, PathBuf)> {
+    let server = ucx_testkit::postgres::server_url()?;
+    let db = ucx_testkit::postgres::fresh_database(&server, &format!("workers_{name}_"));
+    let webex = tenant().await;
+    let file = config(&dir(name), &db, &webex.uri());
+    Some((db, webex, file))
+}
+
+/// [`wait_applied`] off the async threads, within two minutes.
+async fn all_applied(db: &str) -> Vec<Run> {
+    let db = db.to_owned();
+    tokio::task::spawn_blocking(move || wait_applied(&db, Duration::from_secs(120)))
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn three_workers_share_ten_sources_each_synced_once() {
-    let Some(server) = ucx_testkit::postgres::server_url() else {
+    let Some((db, _webex, file)) = setup("three").await else {
         return;
     };
-    let db = ucx_testkit::postgres::fresh_database(&server, "workers_");
-    let webex = tenant().await;
-    let d = dir("three");
-    let file = config(&d, &db, &webex.uri());
     let workers: Vec<Child> = (0..3).map(|_| worker(&file)).collect();
-    let all = tokio::task::spawn_blocking({
-        let db = db.clone();
-        move || wait_applied(&db, Duration::from_secs(120))
-    })
-    .await
-    .unwrap();
+    let all = all_applied(&db).await;
     // A while longer: nothing runs again in this hour's slot.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let outputs: Vec<String> = workers.into_iter().map(finish).collect();
@@ -259,13 +268,9 @@ async fn three_workers_share_ten_sources_each_synced_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_worker_leaves_nothing_half_applied_and_the_others_finish_its_sources() {
-    let Some(server) = ucx_testkit::postgres::server_url() else {
+    let Some((db, _webex, file)) = setup("kill").await else {
         return;
     };
-    let db = ucx_testkit::postgres::fresh_database(&server, "workers_kill_");
-    let webex = tenant().await;
-    let d = dir("kill");
-    let file = config(&d, &db, &webex.uri());
     // Worker A starts alone and is killed while it holds its first source: a sync takes
     // several round trips of 200 ms, and A has recorded the run it started.
     let a = worker(&file);
@@ -285,12 +290,7 @@ async fn a_killed_worker_leaves_nothing_half_applied_and_the_others_finish_its_s
     let killed_at = chrono::Utc::now().timestamp_micros();
     // B and C come up and take every source over, A's after its three missed heartbeats.
     let workers: Vec<Child> = (0..2).map(|_| worker(&file)).collect();
-    let all = tokio::task::spawn_blocking({
-        let db = db.clone();
-        move || wait_applied(&db, Duration::from_secs(120))
-    })
-    .await
-    .unwrap();
+    let all = all_applied(&db).await;
     let outputs: Vec<String> = workers.into_iter().map(finish).collect();
     let applied: Vec<&Run> = all.iter().filter(|r| r.status == "applied").collect();
     let sources: std::collections::HashSet<&str> =
