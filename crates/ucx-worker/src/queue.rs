@@ -208,6 +208,12 @@ impl Queue {
         let name = name.to_owned();
         let stop = stop.boxed().shared();
         async move {
+            // The due slots first, so the worker's first fetch finds them: a worker that
+            // fetched before anything was enqueued would wait a poll interval while the
+            // others took every source.
+            if let Err(e) = this.enqueue_due(&schedule, Utc::now()).await {
+                tracing::warn!(error = %e, "cannot enqueue the due sources; the enqueuer tries again");
+            }
             // The enqueuer runs beside the worker and ends with it.
             let enqueuer = tokio::spawn(this.clone().enqueue_loop(Arc::new(schedule)));
             let _enqueuer = AbortOnDrop(enqueuer);
