@@ -19,32 +19,8 @@ use ucx_testkit::mock;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-fn client() -> HttpClient {
-    HttpClient::new(ClientOptions::for_tests(), Arc::new(PlainErrors)).unwrap()
-}
-
-fn url(server: &MockServer, p: &str) -> Url {
-    Url::parse(&format!("{}{p}", server.uri())).unwrap()
-}
-
-/// Answers with the templates in order, then repeats the last; counts the requests.
-struct Seq(Vec<ResponseTemplate>, Arc<AtomicUsize>);
-
-impl Respond for Seq {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        let n = self.1.fetch_add(1, Ordering::SeqCst);
-        self.0[n.min(self.0.len() - 1)].clone()
-    }
-}
-
-async fn serve_seq(server: &MockServer, p: &str, seq: Vec<ResponseTemplate>) -> Arc<AtomicUsize> {
-    let count = Arc::new(AtomicUsize::new(0));
-    Mock::given(path(p))
-        .respond_with(Seq(seq, count.clone()))
-        .mount(server)
-        .await;
-    count
-}
+mod common;
+use common::{Counting, client, serve_seq, url};
 
 #[tokio::test]
 async fn retry_after_in_whole_fractional_and_date_forms_is_honoured() {
@@ -213,20 +189,6 @@ async fn a_refused_connection_is_unavailable() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unavailable);
     assert!(matches!(err, HttpError::Connect { .. }));
-}
-
-#[derive(Debug)]
-struct Counting(AtomicUsize);
-
-#[async_trait]
-impl TokenSource for Counting {
-    async fn fetch(&self) -> Result<FetchedToken, HttpError> {
-        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
-        Ok(FetchedToken {
-            token: SecretString::from(format!("token-{n}")),
-            expires_in: Some(Duration::from_secs(3600)),
-        })
-    }
 }
 
 #[tokio::test]
@@ -530,56 +492,6 @@ async fn an_explicit_proxy_carries_the_requests() {
         .await
         .unwrap();
     assert_eq!(&resp.body[..], b"via proxy");
-}
-
-/// Collects what the tracing subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn retries_are_logged_without_secrets() {
-    let logs = Captured::default();
-    let sink = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || sink.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let server = MockServer::start().await;
-    serve_seq(
-        &server,
-        "/x",
-        vec![
-            mock::too_many_requests("0.1"),
-            ResponseTemplate::new(401),
-            ResponseTemplate::new(200),
-        ],
-    )
-    .await;
-    let source = Arc::new(Counting(AtomicUsize::new(0)));
-    let c = client().with_auth(Arc::new(TokenCache::new(source)));
-    c.send(Call::get(url(&server, "/x?client_secret=hunter2&max=1")))
-        .await
-        .unwrap();
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(text.contains("retrying"), "{text}");
-    assert!(text.contains("renewing"), "{text}");
-    assert!(!text.contains("hunter2"), "{text}");
-    assert!(
-        !text.contains("token-1") && !text.contains("token-2"),
-        "{text}"
-    );
 }
 
 #[tokio::test]
