@@ -599,7 +599,7 @@ impl Synchronizer {
                 stored_s = (started.elapsed() - planned).as_secs_f64(),
                 "refreshed and planned"
             );
-            Ok((records, self.check_and_apply(setup, plan).await?))
+            Ok((records, self.apply_or_replan(setup, plan).await?))
         })
         .await
     }
@@ -654,7 +654,32 @@ impl Synchronizer {
             planned_s = started.elapsed().as_secs_f64(),
             "planned"
         );
-        self.check_and_apply(setup, plan).await
+        self.apply_or_replan(setup, plan).await
+    }
+
+    /// [`check_and_apply`](Self::check_and_apply) for scheduled syncs, planning once more when
+    /// the users changed under the plan: another source's apply (another worker, another
+    /// process) took a key this plan adds or renames to, between the plan and its apply. The
+    /// second plan, from the stored snapshot and the users as they are now, reports that key as
+    /// a conflict and applies the rest, instead of failing the run until the source's next
+    /// slot. A reviewed plan is never replaced (`apply_reviewed` does not come here).
+    async fn apply_or_replan(
+        &self,
+        setup: &SourceSetup,
+        plan: Plan,
+    ) -> Result<SyncOutcome, SyncError> {
+        match self.check_and_apply(setup, plan).await {
+            Err(SyncError::Store(StoreError::Stale { reason })) => {
+                tracing::info!(
+                    source = %setup.adapter.source_id(),
+                    reason,
+                    "the users changed under the plan; planning again"
+                );
+                let plan = self.plan(setup).await?;
+                self.check_and_apply(setup, plan).await
+            }
+            other => other,
+        }
     }
 
     /// The guard, then the apply unless the plan is empty or a dry run.

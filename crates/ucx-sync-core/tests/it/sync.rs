@@ -259,3 +259,69 @@ async fn refresh_and_sync_in_one_step() {
         RunStatus::Blocked
     );
 }
+
+/// A users store where another source's apply lands between this source's plan and its apply
+/// (two workers syncing two sources that list the same person at the same moment).
+#[derive(Debug)]
+struct Racing {
+    inner: Arc<MemoryStore>,
+    first: std::sync::Mutex<Option<Plan>>,
+}
+
+#[async_trait::async_trait]
+impl UsersStore for Racing {
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.inner.users().await
+    }
+
+    async fn apply(&self, plan: &Plan) -> Result<(), StoreError> {
+        let other = self.first.lock().unwrap().take();
+        if let Some(other) = other {
+            self.inner.apply(&other).await?;
+        }
+        self.inner.apply(plan).await
+    }
+}
+
+/// The other source took the key after this plan was made: the scheduled sync plans again
+/// from the stored snapshot and reports the key as a conflict, instead of failing the run.
+#[tokio::test]
+async fn a_key_taken_by_another_source_meanwhile_is_planned_again_as_a_conflict() {
+    let store = Arc::new(MemoryStore::new());
+    let entra = MemoryAdapter::new(
+        other().as_str(),
+        vec![record("ann@x.com", &[("first_name", "Ann")])],
+    );
+    let webex = MemoryAdapter::new(
+        "webex-users:acme",
+        records(2)
+            .into_iter()
+            .chain([record("ann@x.com", &[("first_name", "Ann")])])
+            .collect(),
+    );
+    // Entra's plan, made before either applied: it adds Ann.
+    let entra_sync = Synchronizer::new(store.clone());
+    entra_sync.refresh(&setup(&entra)).await.unwrap();
+    let entra_plan = entra_sync.plan(&setup(&entra)).await.unwrap();
+    assert_eq!(entra_plan.counts.add, 1);
+    let racing = Arc::new(Racing {
+        inner: store.clone(),
+        first: std::sync::Mutex::new(Some(entra_plan)),
+    });
+    let sync = Synchronizer::with_stores(racing, store.clone(), store.clone());
+    let (records, outcome) = sync
+        .refresh_and_sync(&setup(&webex), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(records, 3);
+    assert!(outcome.applied);
+    assert_eq!(outcome.plan.counts.add, 2, "{:?}", outcome.plan.counts);
+    assert_eq!(outcome.plan.counts.conflict, 1, "Ann is Entra's now");
+    let users = store.users().await.unwrap();
+    let ann = users
+        .iter()
+        .find(|u| u.key.as_str() == "ann@x.com")
+        .unwrap();
+    assert_eq!(ann.owner.as_ref(), Some(&other()));
+    assert_eq!(users.len(), 3);
+}
