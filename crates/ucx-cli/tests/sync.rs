@@ -144,6 +144,29 @@ async fn config_errors_name_the_key_and_line_and_exit_2() {
         "filter = \"(department=Sales)\"\nschedule = \"6h\"",
     );
     ucx(&file).args(["config", "check"]).assert().success();
+
+    // The workers' table: each bad value names its key; an unknown key is named with its line.
+    for (workers, named) in [
+        (
+            "missed_heartbeats = 2",
+            "`workers.missed_heartbeats` must be at least 3",
+        ),
+        (
+            "concurrency = 0",
+            "`workers.concurrency` must be at least 1",
+        ),
+        ("heartbeat = \"soon\"", "`workers.heartbeat`"),
+        ("queue = \" \"", "`workers.queue` is empty"),
+        ("heartbeats = \"30s\"", "heartbeats"),
+    ] {
+        let file = write_config(&d, &server, "");
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, format!("[workers]\n{workers}\n\n{text}")).unwrap();
+        let out = ucx(&file).args(["config", "check"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{workers}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(named), "{workers}: {err}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
