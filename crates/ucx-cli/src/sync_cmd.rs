@@ -963,6 +963,20 @@ fn worker_name() -> String {
     )
 }
 
+/// Whether `setup`'s source already has a finished run that started in the slot starting at
+/// `slot` (Unix seconds): its job is then a second delivery (its worker's acknowledgement was
+/// lost, or a live worker was taken for dead), and the source is not synced again. A run that
+/// never finished (its worker died) does not count.
+async fn slot_done(store: &dyn UserStore, setup: &SourceSetup, slot: i64) -> bool {
+    match store.runs(setup.adapter.source_id(), 1).await {
+        Ok(runs) => runs
+            .first()
+            .is_some_and(|r| r.finished.is_some() && r.started.timestamp() >= slot),
+        // Not known: sync; the apply lease keeps a second run from applying beside the first.
+        Err(_) => false,
+    }
+}
+
 /// `run` on a PostgreSQL store: this process is one of the workers sharing the sources through
 /// the job queue (`ucx-worker`). Each source is synced once per slot of its interval by
 /// whichever worker takes it; Ctrl-C stops taking sources and returns once the syncs under
@@ -982,7 +996,7 @@ async fn run_worker(
     let sync = Arc::new(Synchronizer::new(store.clone()));
     let setups = Arc::new(loaded.setups(None)?);
     let metrics = Arc::new(crate::service::Metrics::new());
-    let _endpoints = serve(listen, &metrics, store, &setups).await?;
+    let _endpoints = serve(listen, &metrics, store.clone(), &setups).await?;
     let queue = ucx_worker::Queue::connect(pool, queue_options)
         .await
         .map_err(runtime)?;
@@ -999,13 +1013,18 @@ async fn run_worker(
         queue.options().name
     );
     let handler = move |job: ucx_worker::SourceJob| {
-        let (sync, setups, metrics) = (sync.clone(), setups.clone(), metrics.clone());
+        let (sync, setups, metrics, store) =
+            (sync.clone(), setups.clone(), metrics.clone(), store.clone());
         async move {
             let Some(entry) = setups.iter().find(|(n, _)| *n == job.source) else {
                 // A job from a worker with another configuration (a rolling update).
                 tracing::warn!(source = %job.source, "no such source in this worker's configuration; skipped");
                 return Ok(());
             };
+            if slot_done(store.as_ref(), &entry.1, job.slot).await {
+                tracing::info!(source = %job.source, slot = job.slot, "this slot already ran; skipped");
+                return Ok(());
+            }
             match run_pass(&sync, std::iter::once(entry), Some(&metrics)).await {
                 // Records left unapplied are counted and shown; the run itself succeeded.
                 Ok(()) | Err(Failure::Partial(_)) => Ok(()),

@@ -319,3 +319,44 @@ async fn a_killed_worker_leaves_nothing_half_applied_and_the_others_finish_its_s
         "both workers synced sources: {shares:?}\n{outputs:#?}"
     );
 }
+
+/// A slot already synced (here by `run --once` just before the worker starts) is not synced
+/// again: the worker takes each source's job and finds the slot's finished run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slot_already_synced_is_not_synced_again() {
+    let Some((db, _webex, file)) = setup("once").await else {
+        return;
+    };
+    let once = Command::new(assert_cmd::cargo::cargo_bin("ucx-sync"))
+        .arg("--config")
+        .arg(&file)
+        .args(["run", "--once"])
+        .env("WEBEX_TOKEN", "t")
+        .output()
+        .unwrap();
+    assert!(
+        once.status.success(),
+        "{}",
+        String::from_utf8_lossy(&once.stderr)
+    );
+    assert_eq!(runs(&db).len(), SOURCES);
+    let w = worker(&file);
+    let until = Instant::now() + Duration::from_secs(60);
+    let done = |db: &str| {
+        // None before the worker has made the queue's tables.
+        if psql(db, "SELECT to_regclass('apalis.jobs') IS NOT NULL").trim() != "t" {
+            return 0;
+        }
+        psql(db, "SELECT count(*) FROM apalis.jobs WHERE status = 'Done'")
+            .trim()
+            .parse::<usize>()
+            .unwrap_or(0)
+    };
+    while done(&db) < SOURCES && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let output = finish(w);
+    assert_eq!(done(&db), SOURCES, "the worker took every job: {output}");
+    assert_eq!(runs(&db).len(), SOURCES, "and synced none again: {output}");
+    assert!(synced_by(&output).is_empty(), "{output}");
+}

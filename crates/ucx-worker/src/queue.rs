@@ -268,10 +268,23 @@ impl Queue {
         let backend = PostgresStorage::<SourceJob>::new(&self.pool)
             .with_config(config)
             .poll_with_strategy(Strategy::new().interval(o.poll));
+        // Each job runs on a task of its own, awaited here: a worker whose queue connection
+        // fails is dropped by apalis with the jobs it runs, but a sync already under way (half
+        // of a large source read) finishes all the same. Its job, no longer acknowledged, comes
+        // back after the missed heartbeats; the handler sees that its slot already ran.
         let worker = WorkerBuilder::new(name)
             .backend(backend)
             .concurrency(o.concurrency.max(1))
-            .build(move |job: SourceJob| handler(job));
+            .build(move |job: SourceJob| {
+                let run = tokio::spawn(handler(job));
+                async move {
+                    run.await.unwrap_or_else(|e| {
+                        Err(JobFailed(format!(
+                            "the job's task ended without an answer: {e}"
+                        )))
+                    })
+                }
+            });
         worker
             .run_until(stop.map(Ok::<(), apalis::prelude::WorkerError>))
             .await

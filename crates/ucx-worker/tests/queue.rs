@@ -234,3 +234,67 @@ async fn a_dead_workers_source_goes_to_another_worker() {
         died.elapsed()
     );
 }
+
+/// The database goes away while a source is syncing (its connections cut, new ones refused for
+/// a few seconds): apalis ends the worker, but the sync under way finishes (it is not cancelled
+/// with the worker), well before the restarted worker could have run the job again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sync_under_way_finishes_when_its_worker_loses_the_database() {
+    let Some(url) = server_url() else { return };
+    let db = ucx_testkit::postgres::fresh_database(&url, "blip_");
+    let name = unique_name("q");
+    let queue = Queue::connect(pool(&db).await, options(&name))
+        .await
+        .unwrap();
+    let started = Arc::new(tokio::sync::Notify::new());
+    let finished = Arc::new(Mutex::new(Vec::<tokio::time::Instant>::new()));
+    let handler = {
+        let (started, finished) = (started.clone(), finished.clone());
+        move |_job: SourceJob| {
+            let (started, finished) = (started.clone(), finished.clone());
+            async move {
+                started.notify_one();
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                finished.lock().unwrap().push(tokio::time::Instant::now());
+                Ok::<(), JobFailed>(())
+            }
+        }
+    };
+    let schedule = vec![Scheduled::new("slow", Duration::from_secs(3600))];
+    let worker = format!("{name}-w");
+    let running = tokio::spawn(queue.run(&worker, schedule, handler, futures::future::pending()));
+    tokio::time::timeout(Duration::from_secs(30), started.notified())
+        .await
+        .expect("the worker takes the job");
+    let began = tokio::time::Instant::now();
+    let admin = pool(&url).await;
+    let db_name = db.rsplit('/').next().unwrap().to_owned();
+    // unique_name is letters, digits and underscores only.
+    let allow = |on: bool| {
+        sqlx_core::query::query(sqlx_core::sql_str::AssertSqlSafe(format!(
+            "ALTER DATABASE {db_name} WITH ALLOW_CONNECTIONS {on}"
+        )))
+    };
+    allow(false).execute(&admin).await.unwrap();
+    let cut: i64 = sqlx_core::query_scalar::query_scalar(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
+    )
+    .bind(&db_name)
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    assert!(cut > 0, "the worker's connections were cut");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    allow(true).execute(&admin).await.unwrap();
+    let until = began + Duration::from_secs(15);
+    while finished.lock().unwrap().is_empty() && tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    running.abort();
+    let first = *finished.lock().unwrap().first().expect("the sync finished");
+    assert!(
+        first - began < Duration::from_millis(4500),
+        "the sync under way finished, not a second delivery after the restart: {:?}",
+        first - began
+    );
+}
