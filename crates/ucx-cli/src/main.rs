@@ -22,6 +22,7 @@ mod filter_cmd;
 mod http_server;
 mod service;
 mod sync_cmd;
+mod workers;
 
 /// Keep a telephony users database in step with Webex, CUCM and Entra ID.
 ///

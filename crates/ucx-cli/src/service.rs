@@ -1,6 +1,7 @@
 //! `ucx-sync run --listen ADDR`: what a process supervisor and a monitoring system ask a
 //! running worker. `/healthz` (the process is up), `/readyz` (the store answers), `/metrics`
-//! (Prometheus text), `/status` (what `ucx-sync status` shows, as JSON).
+//! (Prometheus text), `/status` (what `ucx-sync status` shows, as JSON), `/workers` (the live
+//! workers of the queue, on PostgreSQL).
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -13,6 +14,7 @@ use prometheus_client::registry::Registry;
 use ucx_sync_core::{Counts, SourceSetup, UserStore};
 
 use crate::http_server::{Answer, Served};
+use crate::workers::WorkerView;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Source {
@@ -194,10 +196,16 @@ pub(crate) async fn listen(
     metrics: Arc<Metrics>,
     store: Arc<dyn UserStore>,
     sources: Arc<Vec<(String, SourceSetup)>>,
+    workers: Option<Arc<WorkerView>>,
 ) -> std::io::Result<Served> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     crate::http_server::spawn(listener, move |asked, _| {
-        let (metrics, store, sources) = (metrics.clone(), store.clone(), sources.clone());
+        let (metrics, store, sources, workers) = (
+            metrics.clone(),
+            store.clone(),
+            sources.clone(),
+            workers.clone(),
+        );
         async move {
             match (asked.method.as_str(), asked.path.as_str()) {
                 ("GET", "/healthz") => Answer::text(200, "ok\n"),
@@ -214,11 +222,37 @@ pub(crate) async fn listen(
                     None,
                     bytes::Bytes::from(metrics.render()),
                 ),
-                ("GET", "/status") => match status_json(store.as_ref(), &sources).await {
-                    Ok(body) => Answer(200, "application/json", None, bytes::Bytes::from(body)),
-                    Err(e) => Answer::text(503, format!("the store does not answer: {e}\n")),
+                ("GET", "/status") => {
+                    match status_json(store.as_ref(), &sources, workers.as_deref()).await {
+                        Ok(body) => Answer(200, "application/json", None, bytes::Bytes::from(body)),
+                        Err(e) => Answer::text(503, format!("the store does not answer: {e}\n")),
+                    }
+                }
+                ("GET", "/workers") => match &workers {
+                    Some(w) => match w.live().await {
+                        Ok(live) => {
+                            let body = serde_json::json!({
+                                "queue": w.queue(),
+                                "alive": live
+                                    .iter()
+                                    .map(|l| serde_json::json!({"name": l.name, "last_seen": l.last_seen}))
+                                    .collect::<Vec<_>>(),
+                            });
+                            Answer(
+                                200,
+                                "application/json",
+                                None,
+                                bytes::Bytes::from(body.to_string()),
+                            )
+                        }
+                        Err(f) => Answer::text(503, format!("{}\n", f.message())),
+                    },
+                    None => Answer::text(404, "no workers: this process runs on its own\n"),
                 },
-                _ => Answer::text(404, "not found: /healthz, /readyz, /metrics, /status\n"),
+                _ => Answer::text(
+                    404,
+                    "not found: /healthz, /readyz, /metrics, /status, /workers\n",
+                ),
             }
         }
     })
@@ -228,6 +262,7 @@ pub(crate) async fn listen(
 async fn status_json(
     store: &dyn UserStore,
     sources: &[(String, SourceSetup)],
+    workers: Option<&WorkerView>,
 ) -> Result<String, ucx_sync_core::StoreError> {
     let mut out = Vec::new();
     for (name, setup) in sources {
@@ -251,6 +286,9 @@ async fn status_json(
                 },
                 "full_at": state.full_at,
             },
+            "next_run": workers
+                .and_then(|w| w.next_run(name, last.as_ref().map(|r| r.started)))
+                .map(|(at, due)| serde_json::json!({"at": at, "due": due})),
             "last_run": last,
         }));
     }

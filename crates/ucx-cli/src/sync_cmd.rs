@@ -120,17 +120,17 @@ pub(crate) enum RulesCommand {
     Show { source: String },
 }
 
-fn input(e: impl std::fmt::Display) -> Failure {
+pub(crate) fn input(e: impl std::fmt::Display) -> Failure {
     Failure::Input(e.to_string())
 }
 
-fn runtime(e: impl std::fmt::Display) -> Failure {
+pub(crate) fn runtime(e: impl std::fmt::Display) -> Failure {
     Failure::Runtime(e.to_string())
 }
 
 /// The configuration, its store and the selected sources.
-struct Loaded {
-    config: FileConfig,
+pub(crate) struct Loaded {
+    pub(crate) config: FileConfig,
     dir: PathBuf,
 }
 
@@ -165,7 +165,7 @@ impl Loaded {
     }
 
     /// The named source, or every source.
-    fn setups(&self, only: Option<&str>) -> Result<Vec<(String, SourceSetup)>, Failure> {
+    pub(crate) fn setups(&self, only: Option<&str>) -> Result<Vec<(String, SourceSetup)>, Failure> {
         let selected: Vec<_> = self
             .config
             .sources
@@ -609,6 +609,7 @@ pub(crate) fn print_plan(plan: &Plan) {
 
 async fn status(loaded: &Loaded) -> Result<(), Failure> {
     let store = loaded.store().await?;
+    let workers = crate::workers::WorkerView::open(loaded).await?;
     for s in &loaded.config.sources {
         let setup = config::setup(s, &loaded.dir).map_err(input)?;
         let id = setup.adapter.source_id();
@@ -676,10 +677,30 @@ async fn status(loaded: &Loaded) -> Result<(), Failure> {
         let (kind, next_full) = refresh_kinds(&state, &setup, chrono::Utc::now());
         println!("  last refresh:         {kind}");
         println!("  next full read:       {next_full}");
+        if let Some((at, due)) = workers
+            .as_ref()
+            .and_then(|w| w.next_run(&s.name, last.map(|r| r.started)))
+        {
+            println!(
+                "  next run (workers):   {}",
+                if due {
+                    format!("due now (its slot began {})", at.to_rfc3339())
+                } else {
+                    at.to_rfc3339()
+                }
+            );
+        }
         println!(
             "  filter:               {}",
             s.filter.as_deref().unwrap_or("(none)")
         );
+    }
+    if let Some(w) = &workers {
+        let live = w.live().await?;
+        println!("workers on queue {}: {} alive", w.queue(), live.len());
+        for l in live {
+            println!("  {} (last heartbeat {})", l.name, l.last_seen.to_rfc3339());
+        }
     }
     Ok(())
 }
@@ -813,7 +834,7 @@ pub(crate) fn parse_interval(text: &str) -> Result<Duration, String> {
 
 /// Refreshes and applies each source once, printing one summary per source (the plan's
 /// details are for `plan`); the first failure decides the exit code, after every source ran.
-async fn run_pass<'a>(
+pub(crate) async fn run_pass<'a>(
     sync: &Synchronizer,
     setups: impl IntoIterator<Item = &'a (String, SourceSetup)>,
     metrics: Option<&crate::service::Metrics>,
@@ -905,16 +926,17 @@ async fn run_once(loaded: &Loaded, only: Option<&str>) -> Result<(), Failure> {
 }
 
 /// Serves the endpoints of `--listen`, when given.
-async fn serve(
+pub(crate) async fn serve(
     listen: Option<&str>,
     metrics: &Arc<crate::service::Metrics>,
     store: Arc<dyn UserStore>,
     setups: &Arc<Vec<(String, SourceSetup)>>,
+    workers: Option<Arc<crate::workers::WorkerView>>,
 ) -> Result<Option<crate::http_server::Served>, Failure> {
     let Some(addr) = listen else {
         return Ok(None);
     };
-    let served = crate::service::listen(addr, metrics.clone(), store, setups.clone())
+    let served = crate::service::listen(addr, metrics.clone(), store, setups.clone(), workers)
         .await
         .map_err(|e| input(format!("--listen {addr}: {e}")))?;
     println!(
@@ -925,7 +947,7 @@ async fn serve(
 }
 
 /// Each source's interval: `--every`, else its `schedule`, else 6 h (the product's cycle).
-fn intervals(
+pub(crate) fn intervals(
     loaded: &Loaded,
     every: Option<Duration>,
     setups: &[(String, SourceSetup)],
@@ -948,100 +970,6 @@ fn intervals(
         .collect()
 }
 
-/// This process's name among the workers: host, process id and start time.
-fn worker_name() -> String {
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "host".into());
-    format!(
-        "{host}:{}:{}",
-        std::process::id(),
-        chrono::Utc::now().timestamp_micros()
-    )
-}
-
-/// Whether `setup`'s source already has a finished run that started in the slot starting at
-/// `slot` (Unix seconds): its job is then a second delivery (its worker's acknowledgement was
-/// lost, or a live worker was taken for dead), and the source is not synced again. A run that
-/// never finished (its worker died) does not count.
-async fn slot_done(store: &dyn UserStore, setup: &SourceSetup, slot: i64) -> bool {
-    match store.runs(setup.adapter.source_id(), 1).await {
-        Ok(runs) => runs
-            .first()
-            .is_some_and(|r| r.finished.is_some() && r.started.timestamp() >= slot),
-        // Not known: sync; the apply lease keeps a second run from applying beside the first.
-        Err(_) => false,
-    }
-}
-
-/// `run` on a PostgreSQL store: this process is one of the workers sharing the sources through
-/// the job queue (`ucx-worker`). Each source is synced once per slot of its interval by
-/// whichever worker takes it; Ctrl-C stops taking sources and returns once the syncs under
-/// way have finished.
-async fn run_worker(
-    loaded: &Loaded,
-    every: Option<Duration>,
-    options: ucx_store_postgres::PgConnectOptions,
-    listen: Option<&str>,
-) -> Result<(), Failure> {
-    let queue_options = loaded.config.workers.options().map_err(input)?;
-    let store = ucx_store_postgres::PostgresStore::connect(options)
-        .await
-        .map_err(runtime)?;
-    let pool = store.pool().clone();
-    let store: Arc<dyn UserStore> = Arc::new(store);
-    let sync = Arc::new(Synchronizer::new(store.clone()));
-    let setups = Arc::new(loaded.setups(None)?);
-    let metrics = Arc::new(crate::service::Metrics::new());
-    let _endpoints = serve(listen, &metrics, store.clone(), &setups).await?;
-    let queue = ucx_worker::Queue::connect(pool, queue_options)
-        .await
-        .map_err(runtime)?;
-    let schedule: Vec<ucx_worker::Scheduled> = setups
-        .iter()
-        .zip(intervals(loaded, every, &setups))
-        .map(|((name, _), every)| ucx_worker::Scheduled::new(name.clone(), every))
-        .collect();
-    let name = worker_name();
-    println!(
-        "worker {name}: {} source{} on queue {} (Ctrl-C stops after the syncs under way)",
-        schedule.len(),
-        if schedule.len() == 1 { "" } else { "s" },
-        queue.options().name
-    );
-    let handler = move |job: ucx_worker::SourceJob| {
-        let (sync, setups, metrics, store) =
-            (sync.clone(), setups.clone(), metrics.clone(), store.clone());
-        async move {
-            let Some(entry) = setups.iter().find(|(n, _)| *n == job.source) else {
-                // A job from a worker with another configuration (a rolling update).
-                tracing::warn!(source = %job.source, "no such source in this worker's configuration; skipped");
-                return Ok(());
-            };
-            if slot_done(store.as_ref(), &entry.1, job.slot).await {
-                tracing::info!(source = %job.source, slot = job.slot, "this slot already ran; skipped");
-                return Ok(());
-            }
-            match run_pass(&sync, std::iter::once(entry), Some(&metrics)).await {
-                // Records left unapplied are counted and shown; the run itself succeeded.
-                Ok(()) | Err(Failure::Partial(_)) => Ok(()),
-                Err(f) => Err(ucx_worker::JobFailed(f.message().to_owned())),
-            }
-        }
-    };
-    let stop = async {
-        let _ = tokio::signal::ctrl_c().await;
-        println!("stopping: no new source is taken; the syncs under way finish");
-    };
-    queue
-        .run(&name, schedule, handler, stop)
-        .await
-        .map_err(runtime)
-}
-
 /// Runs each source on its own `schedule` (`--every` for all of them; 6 h without either):
 /// the sources due are synced in one pass, then the loop sleeps until the next is due.
 async fn run_every(
@@ -1055,13 +983,13 @@ async fn run_every(
     if only.is_none()
         && let Some(options) = loaded.config.store.postgres().map_err(input)?
     {
-        return run_worker(loaded, every, options, listen).await;
+        return crate::workers::run_worker(loaded, every, options, listen).await;
     }
     let store = loaded.store().await?;
     let sync = Synchronizer::new(store.clone());
     let setups = Arc::new(loaded.setups(only)?);
     let metrics = Arc::new(crate::service::Metrics::new());
-    let _endpoints = serve(listen, &metrics, store, &setups).await?;
+    let _endpoints = serve(listen, &metrics, store, &setups, None).await?;
     let intervals = intervals(loaded, every, &setups);
     let start = tokio::time::Instant::now();
     let mut next: Vec<tokio::time::Instant> = vec![start; setups.len()];

@@ -940,6 +940,12 @@ async fn run_serves_health_metrics_and_status() {
     assert_eq!(status[0]["name"], "webex");
     assert_eq!(status[0]["snapshot"]["records"], 5);
     assert_eq!(status[0]["last_run"]["status"], "applied");
+    assert!(status[0]["next_run"].is_null(), "no workers on SQLite");
+    let (code, workers) = get("/workers").await;
+    assert_eq!(
+        (code, workers.as_str()),
+        (404, "no workers: this process runs on its own\n")
+    );
     assert_eq!(get("/nothing").await.0, 404);
     let _ = child.kill();
     let _ = child.wait();

@@ -236,6 +236,25 @@ async fn three_workers_share_ten_sources_each_synced_once() {
     let all = all_applied(&db).await;
     // A while longer: nothing runs again in this hour's slot.
     tokio::time::sleep(Duration::from_secs(3)).await;
+    // `status` names the live workers, and each source's next run is its next slot.
+    let status = Command::new(assert_cmd::cargo::cargo_bin("ucx-sync"))
+        .arg("--config")
+        .arg(&file)
+        .arg("status")
+        .env("WEBEX_TOKEN", "t")
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&status.stdout).into_owned();
+    assert!(
+        status.contains("workers on queue ucx-sync: 3 alive"),
+        "{status}"
+    );
+    assert_eq!(
+        status.matches("next run (workers):").count(),
+        SOURCES,
+        "{status}"
+    );
+    assert!(!status.contains("due now"), "every slot ran: {status}");
     let outputs: Vec<String> = workers.into_iter().map(finish).collect();
     let all_after = runs(&db);
     assert_eq!(

@@ -44,5 +44,5 @@ mod queue;
 mod schedule;
 
 pub use error::{JobFailed, WorkerError};
-pub use queue::{MIN_MISSED_HEARTBEATS, Queue, QueueOptions, SourceJob};
+pub use queue::{LiveWorker, MIN_MISSED_HEARTBEATS, Queue, QueueOptions, SourceJob, live_workers};
 pub use schedule::Scheduled;

@@ -339,6 +339,49 @@ impl Queue {
     }
 }
 
+/// A worker that sent a heartbeat within its queue's dead-after time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveWorker {
+    /// Its name (host, process id, start time).
+    pub name: String,
+    /// Its last heartbeat.
+    pub last_seen: DateTime<Utc>,
+}
+
+/// The workers of the queue `options` names that are alive (a heartbeat within
+/// [`QueueOptions::dead_after`]), by name; none before any worker made the queue's tables. Reads
+/// only: for `status`, which must not create tables.
+pub async fn live_workers(
+    pool: &PgPool,
+    options: &QueueOptions,
+) -> Result<Vec<LiveWorker>, WorkerError> {
+    let fail = |e| WorkerError::database("list the workers", e);
+    let exists: bool =
+        sqlx_core::query_scalar::query_scalar("SELECT to_regclass('apalis.workers') IS NOT NULL")
+            .fetch_one(pool)
+            .await
+            .map_err(fail)?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let dead_after =
+        i64::try_from(options.clone().checked().dead_after().as_secs()).unwrap_or(i64::MAX);
+    let rows: Vec<(String, DateTime<Utc>)> = sqlx_core::query_as::query_as(
+        "SELECT id, last_seen FROM apalis.workers
+          WHERE worker_type = $1 AND last_seen > now() - make_interval(secs => $2)
+          ORDER BY id",
+    )
+    .bind(&options.name)
+    .bind(dead_after as f64)
+    .fetch_all(pool)
+    .await
+    .map_err(fail)?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, last_seen)| LiveWorker { name, last_seen })
+        .collect())
+}
+
 /// Aborts a spawned task when dropped: the enqueuer of a worker that stopped (or whose future
 /// was dropped) must not go on enqueueing.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

@@ -59,6 +59,20 @@ impl Scheduled {
         self.slot_start(now) + chrono::Duration::seconds(self.every_secs())
     }
 
+    /// When the workers next sync this source, given when its last run started: the start of
+    /// the slot `now` falls in if that slot has not run yet (due now), else the next slot's.
+    pub fn next_run(
+        &self,
+        now: DateTime<Utc>,
+        last_started: Option<DateTime<Utc>>,
+    ) -> DateTime<Utc> {
+        let start = self.slot_start(now);
+        match last_started {
+            Some(t) if t >= start => self.next_slot(now),
+            _ => start,
+        }
+    }
+
     /// The job's name for the slot starting at `start`: one row per source and slot.
     pub fn job_key(&self, start: DateTime<Utc>) -> String {
         format!("{}@{}", self.name, start.timestamp())
@@ -98,6 +112,25 @@ mod tests {
             assert_eq!(s.job_key(s.slot_start(at(t))), key);
         }
         assert_ne!(s.job_key(s.slot_start(at(start.timestamp() + 600))), key);
+    }
+
+    #[test]
+    fn the_next_run_is_now_until_the_slot_has_run() {
+        let s = Scheduled::new("entra", Duration::from_secs(3600));
+        let now = at(1_765_000_000);
+        let start = s.slot_start(now);
+        assert_eq!(s.next_run(now, None), start, "never run: due");
+        let before = start - chrono::Duration::seconds(1);
+        assert_eq!(
+            s.next_run(now, Some(before)),
+            start,
+            "last run in the slot before"
+        );
+        assert_eq!(
+            s.next_run(now, Some(start)),
+            s.next_slot(now),
+            "this slot ran"
+        );
     }
 
     #[test]
