@@ -70,6 +70,27 @@ fn worker(config: &Path) -> Child {
         .unwrap()
 }
 
+/// `ucx-sync ARGS` on `config` to its end.
+fn ucx(config: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(assert_cmd::cargo::cargo_bin("ucx-sync"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("WEBEX_TOKEN", "t")
+        .output()
+        .unwrap()
+}
+
+/// Every worker synced some sources (from what each printed); returns how many each did.
+fn assert_every_worker_synced(outputs: &[String]) -> Vec<usize> {
+    let shares: Vec<usize> = outputs.iter().map(|o| synced_by(o).len()).collect();
+    assert!(
+        shares.iter().all(|&n| n >= 1),
+        "every worker synced sources: {shares:?}\n{outputs:#?}"
+    );
+    shares
+}
+
 /// Stops a worker and returns what it printed.
 fn finish(mut child: Child) -> String {
     let _ = child.kill();
@@ -237,14 +258,7 @@ async fn three_workers_share_ten_sources_each_synced_once() {
     // A while longer: nothing runs again in this hour's slot.
     tokio::time::sleep(Duration::from_secs(3)).await;
     // `status` names the live workers, and each source's next run is its next slot.
-    let status = Command::new(assert_cmd::cargo::cargo_bin("ucx-sync"))
-        .arg("--config")
-        .arg(&file)
-        .arg("status")
-        .env("WEBEX_TOKEN", "t")
-        .output()
-        .unwrap();
-    let status = String::from_utf8_lossy(&status.stdout).into_owned();
+    let status = String::from_utf8_lossy(&ucx(&file, &["status"]).stdout).into_owned();
     assert!(
         status.contains("workers on queue ucx-sync: 3 alive"),
         "{status}"
@@ -277,12 +291,8 @@ async fn three_workers_share_ten_sources_each_synced_once() {
     );
     assert_never_twice_at_once(&all_after);
     assert_users_whole(&db);
-    let shares: Vec<usize> = outputs.iter().map(|o| synced_by(o).len()).collect();
+    let shares = assert_every_worker_synced(&outputs);
     assert_eq!(shares.iter().sum::<usize>(), SOURCES, "{outputs:#?}");
-    assert!(
-        shares.iter().all(|&n| n >= 1),
-        "every worker synced sources: {shares:?}"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -332,11 +342,7 @@ async fn a_killed_worker_leaves_nothing_half_applied_and_the_others_finish_its_s
     assert!(left.len() <= 1, "{left:?}");
     assert_never_twice_at_once(&all);
     assert_users_whole(&db);
-    let shares: Vec<usize> = outputs.iter().map(|o| synced_by(o).len()).collect();
-    assert!(
-        shares.iter().all(|&n| n >= 1),
-        "both workers synced sources: {shares:?}\n{outputs:#?}"
-    );
+    assert_every_worker_synced(&outputs);
 }
 
 /// A slot already synced (here by `run --once` just before the worker starts) is not synced
@@ -346,13 +352,7 @@ async fn a_slot_already_synced_is_not_synced_again() {
     let Some((db, _webex, file)) = setup("once").await else {
         return;
     };
-    let once = Command::new(assert_cmd::cargo::cargo_bin("ucx-sync"))
-        .arg("--config")
-        .arg(&file)
-        .args(["run", "--once"])
-        .env("WEBEX_TOKEN", "t")
-        .output()
-        .unwrap();
+    let once = ucx(&file, &["run", "--once"]);
     assert!(
         once.status.success(),
         "{}",
