@@ -462,17 +462,39 @@ fn image_format(s: &str) -> Result<ImageFormat, StoreError> {
 #[async_trait]
 impl UsersStore for PostgresStore {
     async fn users(&self) -> Result<Vec<User>, StoreError> {
-        let rows =
+        use futures::TryStreamExt;
+        /// Rows parsed together, off the async threads, while the next ones arrive.
+        const BATCH: usize = 20_000;
+        let fail = |e| StoreError::backend("read users", e);
+        let mut rows =
             query("SELECT id, kind, owner, key, stable_id, fields::text FROM users ORDER BY id")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(|e| StoreError::backend("read users", e))?;
-        // A plan reads every user: their fields are parsed on every core, off the async threads.
-        tokio::task::spawn_blocking(move || {
-            ucx_sync_core::on_every_core(&rows, |group| group.iter().map(user_of).collect())
-        })
-        .await
-        .map_err(|e| StoreError::backend("store task", e))?
+                .fetch(&self.pool);
+        // A plan reads every user: the server sends them for seconds at a million, so each
+        // batch's fields are parsed on a blocking thread as soon as it is in, instead of all
+        // of them after the last row.
+        let mut parsing = Vec::new();
+        let mut batch = Vec::with_capacity(BATCH);
+        while let Some(row) = rows.try_next().await.map_err(fail)? {
+            batch.push(row);
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                parsing.push(tokio::task::spawn_blocking(move || {
+                    full.iter().map(user_of).collect::<Result<Vec<_>, _>>()
+                }));
+            }
+        }
+        let mut users = Vec::with_capacity(parsing.len() * BATCH + batch.len());
+        for parsed in parsing {
+            users.extend(
+                parsed
+                    .await
+                    .map_err(|e| StoreError::backend("store task", e))??,
+            );
+        }
+        for row in &batch {
+            users.push(user_of(row)?);
+        }
+        Ok(users)
     }
 
     async fn apply(&self, plan: &Plan) -> Result<(), StoreError> {

@@ -113,6 +113,31 @@ async fn one_apply_of_a_source_at_a_time_across_workers() {
 
 /// Two workers starting together migrate once; a database whose applied migration was edited
 /// since (its checksum differs) is refused.
+/// Users are read in batches parsed while the next rows arrive: more than two batches come
+/// back whole, in id order, each as it was stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_read_in_batches_come_back_whole_and_in_order() {
+    let Some(url) = server() else { return };
+    let s = src();
+    let n = 45_001;
+    let users: Vec<User> = (1..=n)
+        .map(|i| {
+            user(
+                i,
+                Some(&s),
+                &format!("u{i}@x.com"),
+                &[("display_name", &format!("U{i}"))],
+            )
+        })
+        .collect();
+    let store = store_in(fresh_schema(&url).await).await;
+    store.import_users(users.clone()).await.unwrap();
+    let read = store.users().await.unwrap();
+    assert_eq!(read.len(), users.len());
+    assert!(read.windows(2).all(|w| w[0].id < w[1].id), "in id order");
+    assert_eq!(read, users, "each as stored");
+}
+
 /// A worker cut off from the database mid-apply: its lease lapsed, but its transaction is still
 /// open on the server. Another worker takes the lease over, yet may not commit beside it: the
 /// transaction's own lock refuses the apply until that transaction is gone.
