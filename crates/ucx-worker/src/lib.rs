@@ -14,9 +14,11 @@
 //!   however many workers enqueue it, and whether or not it already ran.
 //! - **Spreading**: a worker fetches one job at a time, and only when it has room for it
 //!   ([`QueueOptions::concurrency`]), so it never holds due jobs that an idle worker could run.
+//! - **Jobs outlive a lost connection**: each runs on a task of its own, so a worker that
+//!   loses the database finishes the syncs under way instead of dropping them half-read.
 //! - **One apply at a time** stays the store's promise (its per-source apply lease), so a
-//!   slot's job run twice (a worker taken for dead that was not) still never applies twice at
-//!   once.
+//!   slot's job delivered twice (its acknowledgement lost, or a worker taken for dead that was
+//!   not) still never applies twice at once; the handler tells a slot that already ran.
 //!
 //! ```no_run
 //! use std::time::Duration;

@@ -189,10 +189,13 @@ impl Queue {
 
     /// Runs a worker named `name` (unique among the live workers: a host name and process id)
     /// until `stop` resolves: keeps every source of `schedule` enqueued slot by slot, and
-    /// calls `handler` for each job it takes. A lost database connection ends the worker's
-    /// stream; it is then started again under a fresh name after a pause, so an outage
-    /// costs the jobs of its length, not the process. On `stop` the worker takes no new
-    /// job and returns once the jobs it runs have finished.
+    /// calls `handler` for each job it takes, on a task of its own. A lost database
+    /// connection ends the worker; the jobs under way still finish on their tasks, and the
+    /// worker is started again under a fresh name after a pause, so an outage costs the jobs
+    /// due during it, not the process. A job whose acknowledgement was lost that way comes
+    /// back after the missed heartbeats: `handler` should tell a slot that already ran (ucx-sync
+    /// looks for a finished run started in it). On `stop` the worker takes no new job and
+    /// returns once the jobs it runs have finished.
     pub fn run<H, F>(
         &self,
         name: &str,
