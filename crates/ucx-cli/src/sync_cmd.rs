@@ -142,15 +142,26 @@ impl Loaded {
 
     /// The store the configuration names: PostgreSQL (`store.url`) or the SQLite file.
     async fn store(&self) -> Result<Arc<dyn UserStore>, Failure> {
+        self.store_and_pool().await.map(|(store, _)| store)
+    }
+
+    /// [`store`](Self::store), with the PostgreSQL store's connection pool (the workers' queue
+    /// and their view share it); `None` for SQLite.
+    pub(crate) async fn store_and_pool(
+        &self,
+    ) -> Result<(Arc<dyn UserStore>, Option<ucx_store_postgres::PgPool>), Failure> {
         match self.config.store.postgres().map_err(input)? {
-            Some(options) => ucx_store_postgres::PostgresStore::connect(options)
-                .await
-                .map(|s| Arc::new(s) as Arc<dyn UserStore>)
-                .map_err(runtime),
+            Some(options) => {
+                let store = ucx_store_postgres::PostgresStore::connect(options)
+                    .await
+                    .map_err(runtime)?;
+                let pool = store.pool().clone();
+                Ok((Arc::new(store), Some(pool)))
+            }
             None => {
                 let path = self.dir.join(&self.config.store.path);
                 SqliteStore::open(&path)
-                    .map(|s| Arc::new(s) as Arc<dyn UserStore>)
+                    .map(|s| (Arc::new(s) as Arc<dyn UserStore>, None))
                     .map_err(runtime)
             }
         }
@@ -608,8 +619,8 @@ pub(crate) fn print_plan(plan: &Plan) {
 }
 
 async fn status(loaded: &Loaded) -> Result<(), Failure> {
-    let store = loaded.store().await?;
-    let workers = crate::workers::WorkerView::open(loaded).await?;
+    let (store, pool) = loaded.store_and_pool().await?;
+    let workers = crate::workers::WorkerView::new(loaded, pool)?;
     for s in &loaded.config.sources {
         let setup = config::setup(s, &loaded.dir).map_err(input)?;
         let id = setup.adapter.source_id();
@@ -946,28 +957,19 @@ pub(crate) async fn serve(
     Ok(Some(served))
 }
 
-/// Each source's interval: `--every`, else its `schedule`, else 6 h (the product's cycle).
-pub(crate) fn intervals(
-    loaded: &Loaded,
-    every: Option<Duration>,
-    setups: &[(String, SourceSetup)],
-) -> Vec<Duration> {
-    setups
-        .iter()
-        .map(|(name, _)| {
-            every
-                .or_else(|| {
-                    loaded
-                        .config
-                        .sources
-                        .iter()
-                        .find(|s| &s.name == name)
-                        .and_then(|s| s.schedule.as_deref())
-                        .and_then(|t| parse_interval(t).ok())
-                })
-                .unwrap_or(Duration::from_secs(6 * 3600))
+/// A source's interval: `--every`, else its `schedule`, else 6 h (the product's cycle).
+pub(crate) fn interval(loaded: &Loaded, every: Option<Duration>, name: &str) -> Duration {
+    every
+        .or_else(|| {
+            loaded
+                .config
+                .sources
+                .iter()
+                .find(|s| s.name == name)
+                .and_then(|s| s.schedule.as_deref())
+                .and_then(|t| parse_interval(t).ok())
         })
-        .collect()
+        .unwrap_or(Duration::from_secs(6 * 3600))
 }
 
 /// Runs each source on its own `schedule` (`--every` for all of them; 6 h without either):
@@ -978,19 +980,22 @@ async fn run_every(
     only: Option<&str>,
     listen: Option<&str>,
 ) -> Result<(), Failure> {
+    let (store, pool) = loaded.store_and_pool().await?;
     // On PostgreSQL, every source: a worker sharing them with the others. One source on its
     // own (`--source`) keeps the loop below, the apply lease making it safe beside workers.
     if only.is_none()
-        && let Some(options) = loaded.config.store.postgres().map_err(input)?
+        && let Some(pool) = pool
     {
-        return crate::workers::run_worker(loaded, every, options, listen).await;
+        return crate::workers::run_worker(loaded, every, store, pool, listen).await;
     }
-    let store = loaded.store().await?;
     let sync = Synchronizer::new(store.clone());
     let setups = Arc::new(loaded.setups(only)?);
     let metrics = Arc::new(crate::service::Metrics::new());
     let _endpoints = serve(listen, &metrics, store, &setups, None).await?;
-    let intervals = intervals(loaded, every, &setups);
+    let intervals: Vec<Duration> = setups
+        .iter()
+        .map(|(name, _)| interval(loaded, every, name))
+        .collect();
     let start = tokio::time::Instant::now();
     let mut next: Vec<tokio::time::Instant> = vec![start; setups.len()];
     loop {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use ucx_sync_core::{SourceSetup, Synchronizer, UserStore};
 
 use crate::Failure;
-use crate::sync_cmd::{Loaded, input, intervals, run_pass, runtime, serve};
+use crate::sync_cmd::{Loaded, input, interval, run_pass, runtime, serve};
 
 /// This process's name among the workers: host, process id and start time.
 fn worker_name() -> String {
@@ -24,6 +24,16 @@ fn worker_name() -> String {
         std::process::id(),
         chrono::Utc::now().timestamp_micros()
     )
+}
+
+/// Every source of the configuration on its interval (`--every`, else its `schedule`).
+fn schedule(loaded: &Loaded, every: Option<Duration>) -> Vec<ucx_worker::Scheduled> {
+    loaded
+        .config
+        .sources
+        .iter()
+        .map(|s| ucx_worker::Scheduled::new(s.name.clone(), interval(loaded, every, &s.name)))
+        .collect()
 }
 
 /// Whether `setup`'s source already has a finished run that started in the slot starting at
@@ -47,28 +57,24 @@ async fn slot_done(store: &dyn UserStore, setup: &SourceSetup, slot: i64) -> boo
 pub(crate) async fn run_worker(
     loaded: &Loaded,
     every: Option<Duration>,
-    options: ucx_store_postgres::PgConnectOptions,
+    store: Arc<dyn UserStore>,
+    pool: ucx_store_postgres::PgPool,
     listen: Option<&str>,
 ) -> Result<(), Failure> {
     let queue_options = loaded.config.workers.options().map_err(input)?;
-    let store = ucx_store_postgres::PostgresStore::connect(options)
-        .await
-        .map_err(runtime)?;
-    let pool = store.pool().clone();
-    let store: Arc<dyn UserStore> = Arc::new(store);
     let sync = Arc::new(Synchronizer::new(store.clone()));
     let setups = Arc::new(loaded.setups(None)?);
     let metrics = Arc::new(crate::service::Metrics::new());
-    let view = WorkerView::open(loaded).await?.map(Arc::new);
-    let _endpoints = serve(listen, &metrics, store.clone(), &setups, view).await?;
+    let schedule = schedule(loaded, every);
+    let view = Arc::new(WorkerView {
+        pool: pool.clone(),
+        options: queue_options.clone(),
+        schedule: schedule.clone(),
+    });
+    let _endpoints = serve(listen, &metrics, store.clone(), &setups, Some(view)).await?;
     let queue = ucx_worker::Queue::connect(pool, queue_options)
         .await
         .map_err(runtime)?;
-    let schedule: Vec<ucx_worker::Scheduled> = setups
-        .iter()
-        .zip(intervals(loaded, every, &setups))
-        .map(|((name, _), every)| ucx_worker::Scheduled::new(name.clone(), every))
-        .collect();
     let name = worker_name();
     println!(
         "worker {name}: {} source{} on queue {} (Ctrl-C stops after the syncs under way)",
@@ -117,28 +123,18 @@ pub(crate) struct WorkerView {
 }
 
 impl WorkerView {
-    /// The view of `loaded`'s workers, on a connection of its own; `None` on SQLite.
-    pub(crate) async fn open(loaded: &Loaded) -> Result<Option<Self>, Failure> {
-        let Some(connect) = loaded.config.store.postgres().map_err(input)? else {
+    /// The view of `loaded`'s workers on the store's `pool`; `None` on SQLite (no pool).
+    pub(crate) fn new(
+        loaded: &Loaded,
+        pool: Option<ucx_store_postgres::PgPool>,
+    ) -> Result<Option<Self>, Failure> {
+        let Some(pool) = pool else {
             return Ok(None);
         };
-        let options = loaded.config.workers.options().map_err(input)?;
-        let setups = loaded.setups(None)?;
-        let schedule = setups
-            .iter()
-            .zip(intervals(loaded, None, &setups))
-            .map(|((name, _), every)| ucx_worker::Scheduled::new(name.clone(), every))
-            .collect();
-        let pool = ucx_store_postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(connect)
-            .await
-            .map_err(runtime)?;
         Ok(Some(Self {
             pool,
-            options,
-            schedule,
+            options: loaded.config.workers.options().map_err(input)?,
+            schedule: schedule(loaded, None),
         }))
     }
 

@@ -272,9 +272,9 @@ impl Synchronizer {
         let mut report = PictureReport::default();
         let mut changes = PictureChanges::default();
         let mut todo = Vec::new();
-        // Each fetch carries its user's place in `users`, not a borrowed key: a future that
-        // holds a reference handed to the closure is not provably Send where a job queue needs
-        // it to be.
+        // Each fetch carries its user's place in `users`, not a borrowed id and key: a future
+        // that holds a reference handed to the closure is not provably Send where a job queue
+        // needs it to be.
         for (i, (id, _, reference)) in users.iter().enumerate() {
             let stored = index.get(id);
             match (reference.as_deref().filter(|r| !r.is_empty()), stored) {
@@ -282,23 +282,24 @@ impl Synchronizer {
                 (None, None) => {}
                 (Some(r), Some(m)) if m.reference == r => {
                     if fetcher.revalidates() {
-                        todo.push((*id, i, r.to_owned(), m.etag.clone()));
+                        todo.push((i, r.to_owned(), m.etag.clone()));
                     }
                 }
-                (Some(r), _) => todo.push((*id, i, r.to_owned(), None)),
+                (Some(r), _) => todo.push((i, r.to_owned(), None)),
             }
         }
         let fetcher = &fetcher;
         let results: Vec<_> =
-            futures::stream::iter(todo.into_iter().map(|(id, i, r, etag)| async move {
+            futures::stream::iter(todo.into_iter().map(|(i, r, etag)| async move {
                 let got = fetcher.fetch(&r, etag.as_deref()).await;
-                (id, i, r, got)
+                (i, r, got)
             }))
             .buffer_unordered(fetcher.concurrency().max(1))
             .collect()
             .await;
-        for (id, i, reference, got) in results {
-            let key = &users[i].1;
+        for (i, reference, got) in results {
+            let (id, key, _) = &users[i];
+            let id = *id;
             match got {
                 Ok(Fetched::Image(p)) => {
                     changes

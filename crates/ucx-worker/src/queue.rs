@@ -2,7 +2,6 @@
 //! running them one worker at a time with heartbeats, and pruning old jobs.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::{BackendExt, Strategy, TaskBuilder, WorkerBuilder, WorkerBuilderExt};
@@ -213,12 +212,12 @@ impl Queue {
         async move {
             // The due slots first, so the worker's first fetch finds them: a worker that
             // fetched before anything was enqueued would wait a poll interval while the
-            // others took every source.
-            if let Err(e) = this.enqueue_due(&schedule, Utc::now()).await {
-                tracing::warn!(error = %e, "cannot enqueue the due sources; the enqueuer tries again");
-            }
-            // The enqueuer runs beside the worker and ends with it.
-            let enqueuer = tokio::spawn(this.clone().enqueue_loop(Arc::new(schedule)));
+            // others took every source. Then the enqueuer goes on beside the worker and ends
+            // with it.
+            let mut enqueued = vec![None; schedule.len()];
+            this.enqueue_pass(&schedule, &mut enqueued, Utc::now())
+                .await;
+            let enqueuer = tokio::spawn(this.clone().enqueue_loop(schedule, enqueued));
             let _enqueuer = AbortOnDrop(enqueuer);
             for attempt in 0u32.. {
                 let worker_name = if attempt == 0 {
@@ -277,7 +276,7 @@ impl Queue {
         // back after the missed heartbeats; the handler sees that its slot already ran.
         let worker = WorkerBuilder::new(name)
             .backend(backend)
-            .concurrency(o.concurrency.max(1))
+            .concurrency(o.concurrency)
             .build(move |job: SourceJob| {
                 let run = tokio::spawn(handler(job));
                 async move {
@@ -294,31 +293,44 @@ impl Queue {
             .map_err(|e| WorkerError::Worker(e.to_string()))
     }
 
-    /// Enqueues each source's slot when it begins (and every slot's once at start, for the
-    /// sources whose current slot no worker enqueued yet), and prunes old jobs hourly. Errors
-    /// are logged and tried again: the enqueuer of any live worker is enough.
-    async fn enqueue_loop(self, schedule: Arc<Vec<Scheduled>>) {
-        let mut enqueued: Vec<Option<DateTime<Utc>>> = vec![None; schedule.len()];
+    /// Enqueues each source's slot whose job this worker has not enqueued yet (`enqueued`
+    /// holds the slot each was last enqueued for). Errors are logged and tried again at the
+    /// next pass: the enqueuer of any live worker is enough.
+    async fn enqueue_pass(
+        &self,
+        schedule: &[Scheduled],
+        enqueued: &mut [Option<DateTime<Utc>>],
+        now: DateTime<Utc>,
+    ) {
+        for (s, last) in schedule.iter().zip(enqueued.iter_mut()) {
+            let start = s.slot_start(now);
+            if *last == Some(start) {
+                continue;
+            }
+            match self.enqueue_due(std::slice::from_ref(s), now).await {
+                Ok(added) => {
+                    *last = Some(start);
+                    for job in added {
+                        tracing::info!(source = %job.source, slot = job.slot, "enqueued");
+                    }
+                }
+                Err(e) => tracing::warn!(source = %s.name, error = %e, "cannot enqueue"),
+            }
+        }
+    }
+
+    /// After the first pass: enqueues each source's slot when it begins, and prunes old jobs
+    /// hourly.
+    async fn enqueue_loop(
+        self,
+        schedule: Vec<Scheduled>,
+        mut enqueued: Vec<Option<DateTime<Utc>>>,
+    ) {
         let mut pruned_at: Option<tokio::time::Instant> = None;
         let longest = schedule.iter().map(|s| s.every).max().unwrap_or_default();
         let keep = self.options.keep_finished.max(longest * 2);
         loop {
             let now = Utc::now();
-            for (i, s) in schedule.iter().enumerate() {
-                let start = s.slot_start(now);
-                if enqueued[i] == Some(start) {
-                    continue;
-                }
-                match self.enqueue_due(std::slice::from_ref(s), now).await {
-                    Ok(added) => {
-                        enqueued[i] = Some(start);
-                        for job in added {
-                            tracing::info!(source = %job.source, slot = job.slot, "enqueued");
-                        }
-                    }
-                    Err(e) => tracing::warn!(source = %s.name, error = %e, "cannot enqueue"),
-                }
-            }
             if pruned_at.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 let before =
                     now - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
@@ -338,6 +350,8 @@ impl Queue {
                 .unwrap_or(Duration::from_secs(60))
                 .clamp(Duration::from_secs(1), Duration::from_secs(60));
             tokio::time::sleep(next).await;
+            self.enqueue_pass(&schedule, &mut enqueued, Utc::now())
+                .await;
         }
     }
 }
